@@ -1,0 +1,5 @@
+import { stopTestQdrant } from './qdrant-test-server';
+
+export default async function globalTeardown(): Promise<void> {
+  await stopTestQdrant();
+}
