@@ -16,7 +16,7 @@ const shared = {
 module.exports = {
   testTimeout: 60_000,
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,docker,k8s,bench}/**/*.spec.ts'] },
     {
       ...shared,
       displayName: 'integration',
