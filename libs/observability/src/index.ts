@@ -1,0 +1,5 @@
+export * from './health-paths';
+export * from './metric-names';
+export * from './metrics.service';
+export * from './observability.module';
+export * from './shutdown-coordinator';
