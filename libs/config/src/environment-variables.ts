@@ -1,0 +1,271 @@
+import 'reflect-metadata';
+import { Transform, Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  Min,
+  MinLength,
+  ValidationArguments,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
+  Validate,
+} from 'class-validator';
+
+export const NODE_ENVS = ['development', 'test', 'production'] as const;
+export type NodeEnv = (typeof NODE_ENVS)[number];
+
+@ValidatorConstraint({ name: 'connectionUrl' })
+class ConnectionUrl implements ValidatorConstraintInterface {
+  validate(value: unknown, args: ValidationArguments): boolean {
+    if (typeof value !== 'string') return false;
+    const protocols = args.constraints as string[];
+    try {
+      const url = new URL(value);
+      return protocols.includes(url.protocol.replace(/:$/, '')) && url.hostname.length > 0;
+    } catch {
+      return false;
+    }
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    const protocols = (args.constraints as string[]).map((p) => `${p}://`).join(' or ');
+    return `${args.property} must be a URL starting with ${protocols} and naming a host`;
+  }
+}
+
+const toBoolean = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  return value;
+};
+
+/**
+ * Every environment variable Quarry reads, with its rule. Values arrive as strings
+ * (or as explicit options, already typed); class-transformer converts, class-validator
+ * judges, and the loader turns the result into the typed tree in quarry-config.ts.
+ */
+export class EnvironmentVariables {
+  @IsIn(NODE_ENVS, { message: `NODE_ENV must be one of ${NODE_ENVS.join(', ')}` })
+  NODE_ENV!: NodeEnv;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  PORT!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  WORKER_HTTP_PORT!: number;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL!: string;
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  LOG_PRETTY!: boolean;
+
+  // ── PostgreSQL ────────────────────────────────────────────────────────────
+  @Validate(ConnectionUrl, ['postgres', 'postgresql'])
+  DATABASE_URL!: string;
+
+  @IsOptional()
+  @Validate(ConnectionUrl, ['postgres', 'postgresql'])
+  DATABASE_READ_URL?: string;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  DB_POOL_MAX!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  DB_POOL_MIN!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  DB_POOL_IDLE_TIMEOUT_MS!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  DB_POOL_ACQUIRE_TIMEOUT_MS!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  DB_POOL_MAX_LIFETIME_S!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  DB_STATEMENT_TIMEOUT_MS!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  DB_TRANSACTION_TIMEOUT_MS!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  DB_SLOW_QUERY_MS!: number;
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  DB_MIGRATIONS_RUN!: boolean;
+
+  // ── Redis / queues ────────────────────────────────────────────────────────
+  @Validate(ConnectionUrl, ['redis', 'rediss'])
+  REDIS_URL!: string;
+
+  @IsString()
+  @MinLength(1)
+  QUEUE_PREFIX!: string;
+
+  // ── Qdrant ────────────────────────────────────────────────────────────────
+  @Validate(ConnectionUrl, ['http', 'https'])
+  QDRANT_URL!: string;
+
+  @IsOptional()
+  @IsString()
+  QDRANT_API_KEY?: string;
+
+  @IsString()
+  @MinLength(1)
+  QDRANT_COLLECTION!: string;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  QDRANT_TIMEOUT_MS!: number;
+
+  // ── Pipeline ──────────────────────────────────────────────────────────────
+  @IsIn(['hashing', 'openai'])
+  EMBEDDING_PROVIDER!: 'hashing' | 'openai';
+
+  @IsString()
+  @MinLength(1)
+  EMBEDDING_MODEL!: string;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(2)
+  @Max(65536)
+  EMBEDDING_DIM!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(2048)
+  EMBEDDING_BATCH_SIZE!: number;
+
+  @IsOptional()
+  @Validate(ConnectionUrl, ['http', 'https'])
+  EMBEDDING_BASE_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  EMBEDDING_API_KEY?: string;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  EMBEDDING_TIMEOUT_MS!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(50)
+  @Max(100_000)
+  CHUNK_SIZE!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  CHUNK_OVERLAP!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  UPLOAD_MAX_BYTES!: number;
+
+  // ── Worker and maintenance ────────────────────────────────────────────────
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  WORKER_CONCURRENCY!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  INGEST_MAX_ATTEMPTS!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  CLEANUP_MAX_ATTEMPTS!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  RECONCILE_INTERVAL_MS!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  STALE_HEARTBEAT_MS!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  TOMBSTONE_RETENTION_DAYS!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  SHUTDOWN_GRACE_MS!: number;
+
+  // ── Access ────────────────────────────────────────────────────────────────
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'QUARRY_DEV_API_KEY must be at least 16 characters' })
+  QUARRY_DEV_API_KEY?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  BULL_BOARD_USER?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(8, { message: 'BULL_BOARD_PASSWORD must be at least 8 characters' })
+  BULL_BOARD_PASSWORD?: string;
+}
+
+export type EnvironmentKey = keyof EnvironmentVariables;
+
+/** Values that must never reach a log line in clear. */
+export const SECRET_KEYS: readonly EnvironmentKey[] = [
+  'DATABASE_URL',
+  'DATABASE_READ_URL',
+  'REDIS_URL',
+  'QDRANT_API_KEY',
+  'EMBEDDING_API_KEY',
+  'QUARRY_DEV_API_KEY',
+  'BULL_BOARD_PASSWORD',
+];

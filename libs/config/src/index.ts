@@ -1,0 +1,4 @@
+export * from './config.module';
+export * from './environment-variables';
+export * from './load-config';
+export * from './quarry-config';

@@ -1,0 +1,202 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, ValidationError } from 'class-validator';
+import { defaultsFor } from './defaults';
+import {
+  EnvironmentKey,
+  EnvironmentVariables,
+  NODE_ENVS,
+  NodeEnv,
+  SECRET_KEYS,
+} from './environment-variables';
+import { AppName, QuarryConfig } from './quarry-config';
+
+export type ConfigOverrides = { [K in EnvironmentKey]?: EnvironmentVariables[K] | string };
+
+export interface LoadConfigOptions {
+  app: AppName;
+  /** Explicit options: win over the environment. */
+  overrides?: ConfigOverrides;
+  /** Defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A configuration that cannot start: the message names the variable and the rule. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const KNOWN_KEYS = Object.keys(defaultsFor('development')).concat(
+  'NODE_ENV',
+  'DATABASE_READ_URL',
+  'QDRANT_API_KEY',
+  'EMBEDDING_BASE_URL',
+  'EMBEDDING_API_KEY',
+  'QUARRY_DEV_API_KEY',
+  'BULL_BOARD_USER',
+  'BULL_BOARD_PASSWORD',
+  'QDRANT_URL',
+  'DATABASE_URL',
+  'REDIS_URL',
+) as EnvironmentKey[];
+
+/** Precedence: explicit options > environment > defaults for NODE_ENV. */
+export function loadConfig(options: LoadConfigOptions): QuarryConfig {
+  const env = options.env ?? process.env;
+  const overrides = options.overrides ?? {};
+  const nodeEnv = (overrides.NODE_ENV ?? nonEmpty(env.NODE_ENV) ?? 'development') as string;
+  if (!(NODE_ENVS as readonly string[]).includes(nodeEnv)) {
+    throw new ConfigError([
+      `NODE_ENV must be one of ${NODE_ENVS.join(', ')} (got ${JSON.stringify(nodeEnv)})`,
+    ]);
+  }
+
+  const raw: Record<string, unknown> = { ...defaultsFor(nodeEnv as NodeEnv) };
+  for (const key of new Set(KNOWN_KEYS)) {
+    const value = nonEmpty(env[key]);
+    if (value !== undefined) raw[key] = value;
+  }
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value !== undefined) raw[key] = value;
+  }
+  raw.NODE_ENV = nodeEnv;
+
+  const vars = plainToInstance(EnvironmentVariables, raw);
+  const errors = validateSync(vars, { skipMissingProperties: false, forbidUnknownValues: false });
+  const problems = errors.flatMap((e) => describe(e, raw));
+  problems.push(...crossChecks(vars));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return toTree(vars, options.app);
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+function describe(error: ValidationError, raw: Record<string, unknown>): string[] {
+  const key = error.property as EnvironmentKey;
+  const given = raw[key];
+  const shown =
+    given === undefined
+      ? 'not set'
+      : SECRET_KEYS.includes(key)
+        ? `got ${JSON.stringify(maskSecret(String(given)))}`
+        : `got ${JSON.stringify(given)}`;
+  const rules = Object.values(error.constraints ?? {});
+  return [`${key}: ${rules.join(', ')} (${shown})`];
+}
+
+function crossChecks(vars: EnvironmentVariables): string[] {
+  const problems: string[] = [];
+  if (vars.DB_POOL_MIN > vars.DB_POOL_MAX) {
+    problems.push(
+      `DB_POOL_MIN (${vars.DB_POOL_MIN}) must not exceed DB_POOL_MAX (${vars.DB_POOL_MAX})`,
+    );
+  }
+  if (vars.CHUNK_OVERLAP >= vars.CHUNK_SIZE) {
+    problems.push(
+      `CHUNK_OVERLAP (${vars.CHUNK_OVERLAP}) must be smaller than CHUNK_SIZE (${vars.CHUNK_SIZE})`,
+    );
+  }
+  if (vars.EMBEDDING_PROVIDER === 'openai' && !vars.EMBEDDING_BASE_URL) {
+    problems.push('EMBEDDING_BASE_URL must be set when EMBEDDING_PROVIDER=openai');
+  }
+  if (vars.NODE_ENV === 'production' && vars.QUARRY_DEV_API_KEY) {
+    problems.push(
+      'QUARRY_DEV_API_KEY is for development only and is refused when NODE_ENV=production',
+    );
+  }
+  if (!!vars.BULL_BOARD_USER !== !!vars.BULL_BOARD_PASSWORD) {
+    problems.push('BULL_BOARD_USER and BULL_BOARD_PASSWORD must be set together');
+  }
+  return problems;
+}
+
+function toTree(v: EnvironmentVariables, app: AppName): QuarryConfig {
+  return Object.assign(new QuarryConfig(), {
+    env: v.NODE_ENV,
+    app,
+    isProduction: v.NODE_ENV === 'production',
+    http: { port: v.PORT, workerPort: v.WORKER_HTTP_PORT },
+    log: { level: v.LOG_LEVEL, pretty: v.LOG_PRETTY },
+    db: {
+      url: v.DATABASE_URL,
+      readUrl: v.DATABASE_READ_URL,
+      applicationName: `quarry-${app}`,
+      poolMax: v.DB_POOL_MAX,
+      poolMin: v.DB_POOL_MIN,
+      idleTimeoutMs: v.DB_POOL_IDLE_TIMEOUT_MS,
+      acquireTimeoutMs: v.DB_POOL_ACQUIRE_TIMEOUT_MS,
+      maxLifetimeS: v.DB_POOL_MAX_LIFETIME_S,
+      statementTimeoutMs: v.DB_STATEMENT_TIMEOUT_MS,
+      transactionTimeoutMs: v.DB_TRANSACTION_TIMEOUT_MS,
+      slowQueryMs: v.DB_SLOW_QUERY_MS,
+      migrationsRun: v.DB_MIGRATIONS_RUN,
+    },
+    redis: { url: v.REDIS_URL, prefix: v.QUEUE_PREFIX },
+    qdrant: {
+      url: v.QDRANT_URL,
+      apiKey: v.QDRANT_API_KEY,
+      collection: v.QDRANT_COLLECTION,
+      dimension: v.EMBEDDING_DIM,
+      timeoutMs: v.QDRANT_TIMEOUT_MS,
+    },
+    embedding: {
+      provider: v.EMBEDDING_PROVIDER,
+      model: v.EMBEDDING_MODEL,
+      dimension: v.EMBEDDING_DIM,
+      batchSize: v.EMBEDDING_BATCH_SIZE,
+      baseUrl: v.EMBEDDING_BASE_URL,
+      apiKey: v.EMBEDDING_API_KEY,
+      timeoutMs: v.EMBEDDING_TIMEOUT_MS,
+    },
+    chunking: { chunkSize: v.CHUNK_SIZE, chunkOverlap: v.CHUNK_OVERLAP },
+    upload: { maxBytes: v.UPLOAD_MAX_BYTES },
+    worker: {
+      concurrency: v.WORKER_CONCURRENCY,
+      ingestMaxAttempts: v.INGEST_MAX_ATTEMPTS,
+      cleanupMaxAttempts: v.CLEANUP_MAX_ATTEMPTS,
+    },
+    maintenance: {
+      reconcileIntervalMs: v.RECONCILE_INTERVAL_MS,
+      staleHeartbeatMs: v.STALE_HEARTBEAT_MS,
+      tombstoneRetentionDays: v.TOMBSTONE_RETENTION_DAYS,
+    },
+    shutdown: { graceMs: v.SHUTDOWN_GRACE_MS },
+    auth: {
+      devApiKey: v.QUARRY_DEV_API_KEY,
+      bullBoardUser: v.BULL_BOARD_USER,
+      bullBoardPassword: v.BULL_BOARD_PASSWORD,
+    },
+  });
+}
+
+/** Keeps a URL's shape (scheme, host, database) and hides credentials and keys. */
+export function maskSecret(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return value.length <= 4 ? '***' : `${value.slice(0, 2)}***`;
+  }
+}
+
+/** A loggable view of the configuration: every secret masked. */
+export function describeConfig(config: QuarryConfig): Record<string, unknown> {
+  const masked = JSON.parse(JSON.stringify(config)) as Record<string, Record<string, unknown>>;
+  const hide = (section: string, key: string, url: boolean): void => {
+    const value = masked[section]?.[key];
+    if (typeof value === 'string') masked[section][key] = url ? maskSecret(value) : '***';
+  };
+  hide('db', 'url', true);
+  hide('db', 'readUrl', true);
+  hide('redis', 'url', true);
+  hide('qdrant', 'apiKey', false);
+  hide('embedding', 'apiKey', false);
+  hide('auth', 'devApiKey', false);
+  hide('auth', 'bullBoardPassword', false);
+  return masked;
+}
