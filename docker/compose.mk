@@ -1,0 +1,51 @@
+# Compose verbs for the operator Makefile (included by it; dispatched to when COMPOSE=1).
+# Every target is a thin call into `docker compose` on docker/compose.yml.
+#
+#   make -f docker/compose.mk compose-up WORKERS=4
+#   make -f docker/compose.mk compose-logs SERVICES="api worker"
+
+QUARRY_COMPOSE_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+QUARRY_COMPOSE_FILE ?= $(QUARRY_COMPOSE_DIR)/compose.yml
+QUARRY_COMPOSE_PROJECT ?= quarry
+DOCKER_COMPOSE ?= docker compose
+DC = $(DOCKER_COMPOSE) -p $(QUARRY_COMPOSE_PROJECT) -f $(QUARRY_COMPOSE_FILE)
+
+# Optional: which services a verb acts on (all when empty) and the worker fleet size.
+SERVICES ?=
+WORKERS ?= 1
+LOG_TAIL ?= 200
+
+.PHONY: compose-up compose-down compose-stop compose-start compose-pause compose-unpause \
+	compose-ps compose-logs compose-logs-error compose-restart
+
+compose-up:
+	$(DC) up -d --build --remove-orphans --scale worker=$(WORKERS) $(SERVICES)
+
+# Keeps the volumes: data survives a down/up. Remove them by hand with `down -v`.
+compose-down:
+	$(DC) down --remove-orphans
+
+compose-stop:
+	$(DC) stop $(SERVICES)
+
+compose-start:
+	$(DC) start $(SERVICES)
+
+compose-pause:
+	$(DC) pause $(SERVICES)
+
+compose-unpause:
+	$(DC) unpause $(SERVICES)
+
+compose-ps:
+	$(DC) ps --all $(SERVICES)
+
+compose-logs:
+	$(DC) logs --tail=$(LOG_TAIL) --follow $(SERVICES)
+
+# pino writes level 50 for error and 60 for fatal; plain-text lines are matched too.
+compose-logs-error:
+	$(DC) logs --no-color --tail=$(LOG_TAIL) $(SERVICES) | grep -E '"level":(50|60)|\b(ERROR|FATAL)\b' || true
+
+compose-restart:
+	$(DC) restart $(SERVICES)
