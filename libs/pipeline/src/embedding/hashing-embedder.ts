@@ -1,0 +1,106 @@
+import type { Embedder } from './embedder';
+import { DEFAULT_EMBEDDING_DIM } from './embedder';
+
+export interface HashingEmbedderOptions {
+  dimension?: number;
+  model?: string;
+}
+
+export const HASHING_MODEL = 'hashing-v1';
+
+// Unicode words: letters, marks and digits of any script, so Hangul and accents count.
+const WORD = /[\p{L}\p{M}\p{N}]+/gu;
+const WIDE_SCRIPT = /[\p{Script=Hangul}\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
+
+// Whole words carry more meaning than their fragments; the n-grams are what lets
+// inflected forms meet (데비안은 / 데비안을, index / indexing).
+const WORD_WEIGHT = 1;
+const NGRAM_WEIGHT = 0.5;
+const SEED_WORD = 0x9e3779b1;
+const SEED_NGRAM = 0x85ebca77;
+
+/**
+ * Feature hashing ("the hashing trick"): lower-cased words and character n-grams, each
+ * hashed with a seeded FNV-1a + murmur3 finaliser into `dimension` buckets with a
+ * hash-derived sign, weighted by sublinear term frequency (1 + ln tf) and L2-normalised.
+ * Lexical, not semantic, but deterministic, offline and language-independent.
+ *
+ * N-grams: 3-grams of each word padded with `<` `>`; for Hangul and CJK words, whose
+ * syllables each carry a lot, also 2-grams. Changing any of this changes every vector,
+ * so it would need a new model name and a reindex.
+ */
+export class HashingEmbedder implements Embedder {
+  readonly model: string;
+  readonly dimension: number;
+
+  constructor(options: HashingEmbedderOptions = {}) {
+    this.dimension = options.dimension ?? DEFAULT_EMBEDDING_DIM;
+    this.model = options.model ?? HASHING_MODEL;
+    if (!Number.isInteger(this.dimension) || this.dimension < 8) {
+      throw new RangeError(
+        `The hashing embedder needs an integer dimension ≥ 8 (got ${this.dimension})`,
+      );
+    }
+  }
+
+  async embed(texts: string[]): Promise<Float32Array[]> {
+    return texts.map((t) => this.embedOne(t));
+  }
+
+  embedOne(text: string): Float32Array {
+    const counts = new Map<number, number>();
+    const add = (hash: number, weight: number) => {
+      counts.set(hash, (counts.get(hash) ?? 0) + weight);
+    };
+    const lower = text.normalize('NFC').toLowerCase();
+    for (const m of lower.matchAll(WORD)) {
+      const word = m[0];
+      add(hashString(word, SEED_WORD), WORD_WEIGHT);
+      const padded = `<${word}>`;
+      addNgrams(padded, 3, add);
+      if (WIDE_SCRIPT.test(word)) addNgrams(word, 2, add);
+    }
+    const vector = new Float32Array(this.dimension);
+    for (const [hash, tf] of counts) {
+      const bucket = (hash >>> 1) % this.dimension;
+      const sign = hash & 1 ? -1 : 1;
+      vector[bucket] += sign * (1 + Math.log(tf));
+    }
+    let norm = 0;
+    for (let i = 0; i < vector.length; i++) norm += vector[i] * vector[i];
+    if (norm === 0) {
+      // Cosine distance needs a non-zero vector; text without words gets a fixed one.
+      vector[0] = 1;
+      return vector;
+    }
+    const inv = 1 / Math.sqrt(norm);
+    for (let i = 0; i < vector.length; i++) vector[i] *= inv;
+    return vector;
+  }
+}
+
+/** Character n-grams by code point, so an astral character is never cut in half. */
+function addNgrams(word: string, n: number, add: (hash: number, weight: number) => void): void {
+  const cps = Array.from(word);
+  if (cps.length < n) return;
+  for (let i = 0; i + n <= cps.length; i++) {
+    let gram = cps[i];
+    for (let k = 1; k < n; k++) gram += cps[i + k];
+    add(hashString(gram, SEED_NGRAM ^ n), NGRAM_WEIGHT);
+  }
+}
+
+/** FNV-1a over UTF-16 code units, then murmur3's fmix32 to spread the bits. */
+export function hashString(s: string, seed: number): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}

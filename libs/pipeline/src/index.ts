@@ -1,0 +1,15 @@
+export * from './pipeline-errors';
+export * from './extraction/type-detector';
+export * from './extraction/text-decoder';
+export * from './extraction/extracted-document';
+export { htmlToText } from './extraction/html-extractor';
+export type { HtmlText } from './extraction/html-extractor';
+export { PdfExtractionTimeoutError } from './extraction/pdf-extractor';
+export type { PdfExtractorOptions } from './extraction/pdf-extractor';
+export * from './extraction/document-extractor';
+export * from './chunking/chunker';
+export { estimateTokens, isSafeBoundary } from './chunking/text-boundaries';
+export * from './embedding/embedder';
+export * from './embedding/hashing-embedder';
+export * from './embedding/openai-embedder';
+export * from './embedding/embedder-factory';
