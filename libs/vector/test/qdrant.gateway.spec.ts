@@ -1,0 +1,362 @@
+import { MetricNames, MetricsService } from '@quarry/observability';
+import {
+  QdrantGateway,
+  VectorCollectionMismatchError,
+  VectorModuleOptions,
+  VectorStoreRequestError,
+  VectorStoreUnavailableError,
+} from '@quarry/vector';
+import { createServer } from 'node:net';
+import { collectionInfo, fail, FakeQdrant, ok } from './fake-qdrant';
+
+const COLLECTION = 'unit_chunks';
+const COUNT = `POST /collections/${COLLECTION}/points/count`;
+
+function options(url: string, extra: Partial<VectorModuleOptions> = {}): VectorModuleOptions {
+  return {
+    url,
+    collection: COLLECTION,
+    dimension: 4,
+    timeoutMs: 2_000,
+    retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
+    ...extra,
+  };
+}
+
+async function metricValue(metrics: MetricsService, name: string, labels: Record<string, string>) {
+  const metric = await metrics.registry.getSingleMetric(name)?.get();
+  return (
+    metric?.values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val))
+      ?.value ?? 0
+  );
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('QdrantGateway retries and error mapping', () => {
+  let fake: FakeQdrant;
+  let url: string;
+
+  beforeEach(async () => {
+    fake = new FakeQdrant();
+    url = await fake.start();
+  });
+
+  afterEach(async () => {
+    await fake.stop();
+  });
+
+  it('retries a 503 and returns the answer that follows', async () => {
+    fake.on(COUNT, (_req, nth) =>
+      nth === 1 ? fail(503, 'Service Unavailable: overloaded') : ok({ count: 5 }),
+    );
+    const metrics = new MetricsService();
+    const gateway = new QdrantGateway(options(url), metrics);
+
+    await expect(gateway.count()).resolves.toBe(5);
+    expect(fake.count(COUNT)).toBe(2);
+    expect(await metricValue(metrics, MetricNames.qdrantErrorsTotal, { operation: 'count' })).toBe(
+      1,
+    );
+    const durations = await metrics.registry
+      .getSingleMetric(MetricNames.qdrantRequestDuration)
+      ?.get();
+    const okCount = durations?.values.find(
+      (v) =>
+        (v as { metricName?: string }).metricName ===
+          `${MetricNames.qdrantRequestDuration}_count` &&
+        v.labels.operation === 'count' &&
+        v.labels.outcome === 'ok',
+    );
+    expect(okCount?.value).toBe(1);
+  });
+
+  it('gives up after the configured attempts with VectorStoreUnavailableError', async () => {
+    fake.on(COUNT, () => fail(502, 'Bad Gateway'));
+    const gateway = new QdrantGateway(options(url));
+
+    const error = await gateway.count().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VectorStoreUnavailableError);
+    expect((error as VectorStoreUnavailableError).attempts).toBe(3);
+    expect((error as VectorStoreUnavailableError).message).toMatch(/HTTP 502/);
+    expect(fake.count(COUNT)).toBe(3);
+  });
+
+  it('does not retry a 400 and carries Qdrant’s message', async () => {
+    const message = 'Wrong input: Vector dimension error: expected dim: 4, got 3';
+    fake.on(`PUT /collections/${COLLECTION}/points`, () => fail(400, message));
+    const gateway = new QdrantGateway(options(url));
+
+    const error = await gateway
+      .upsertChunks([
+        {
+          id: '9342d47a-1bab-5709-9869-c840b2eac501',
+          vector: [1, 0, 0],
+          payload: {
+            document_id: 'd',
+            collection_id: 'c',
+            owner_id: 'o',
+            generation: 1,
+            ordinal: 0,
+          },
+        },
+      ])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VectorStoreRequestError);
+    expect((error as VectorStoreRequestError).statusCode).toBe(400);
+    expect((error as VectorStoreRequestError).qdrantMessage).toBe(message);
+    expect(fake.count(`PUT /collections/${COLLECTION}/points`)).toBe(1);
+  });
+
+  it('does not retry a 404', async () => {
+    fake.on(COUNT, () => fail(404, `Not found: Collection \`${COLLECTION}\` doesn't exist!`));
+    const gateway = new QdrantGateway(options(url));
+
+    await expect(gateway.count()).rejects.toMatchObject({
+      name: 'VectorStoreRequestError',
+      statusCode: 404,
+    });
+    expect(fake.count(COUNT)).toBe(1);
+  });
+
+  it('retries a request that times out, then reports it unavailable', async () => {
+    fake.on(COUNT, () => 'hang');
+    const gateway = new QdrantGateway(options(url, { timeoutMs: 100 }));
+
+    const error = await gateway.count().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VectorStoreUnavailableError);
+    expect((error as Error).message).toMatch(/timed out/);
+    expect(fake.count(COUNT)).toBe(3);
+  });
+
+  it('turns a refused connection into VectorStoreUnavailableError after retries', async () => {
+    const port = await freePort();
+    const metrics = new MetricsService();
+    const gateway = new QdrantGateway(options(`http://127.0.0.1:${port}`), metrics);
+
+    const error = await gateway.count().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VectorStoreUnavailableError);
+    expect((error as VectorStoreUnavailableError).attempts).toBe(3);
+    expect((error as Error).message).toMatch(/ECONNREFUSED/);
+    expect(await metricValue(metrics, MetricNames.qdrantErrorsTotal, { operation: 'count' })).toBe(
+      3,
+    );
+  });
+
+  it('refuses calls once closed, after letting the one in flight finish', async () => {
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    fake.on(COUNT, async () => {
+      await released;
+      return ok({ count: 7 });
+    });
+    const gateway = new QdrantGateway(options(url));
+
+    const inFlight = gateway.count();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    let closed = false;
+    const closing = gateway.close().then(() => (closed = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(closed).toBe(false);
+    release();
+    await expect(inFlight).resolves.toBe(7);
+    await closing;
+    expect(closed).toBe(true);
+
+    await expect(gateway.count()).rejects.toBeInstanceOf(VectorStoreUnavailableError);
+    expect(fake.count(COUNT)).toBe(1);
+  });
+});
+
+describe('QdrantGateway request shapes', () => {
+  let fake: FakeQdrant;
+  let url: string;
+  const QUERY = `POST /collections/${COLLECTION}/points/query`;
+
+  beforeEach(async () => {
+    fake = new FakeQdrant();
+    url = await fake.start();
+  });
+
+  afterEach(async () => {
+    await fake.stop();
+  });
+
+  it('always sends the owner filter with a query', async () => {
+    fake.on(QUERY, () =>
+      ok({
+        points: [
+          {
+            id: 'A2D1C6A4-0000-4000-8000-000000000000',
+            version: 1,
+            score: 0.5,
+            payload: {
+              document_id: 'd',
+              collection_id: 'c',
+              owner_id: 'o1',
+              generation: 2,
+              ordinal: 3,
+            },
+          },
+        ],
+      }),
+    );
+    const gateway = new QdrantGateway(options(url));
+
+    const hits = await gateway.query({
+      vector: new Float32Array([1, 0, 0, 0]),
+      ownerId: 'o1',
+      collectionIds: ['c'],
+      limit: 5,
+      scoreThreshold: 0.2,
+    });
+    expect(hits).toEqual([
+      {
+        id: 'A2D1C6A4-0000-4000-8000-000000000000',
+        score: 0.5,
+        payload: {
+          document_id: 'd',
+          collection_id: 'c',
+          owner_id: 'o1',
+          generation: 2,
+          ordinal: 3,
+        },
+      },
+    ]);
+    expect(fake.requests[0].body).toMatchObject({
+      query: [1, 0, 0, 0],
+      limit: 5,
+      score_threshold: 0.2,
+      with_payload: true,
+      filter: {
+        must: [
+          { key: 'owner_id', match: { value: 'o1' } },
+          { key: 'collection_id', match: { any: ['c'] } },
+        ],
+      },
+    });
+  });
+
+  it('refuses a query without an owner and sends nothing', async () => {
+    const gateway = new QdrantGateway(options(url));
+    await expect(gateway.query({ vector: [1, 0, 0, 0], ownerId: '', limit: 5 })).rejects.toThrow(
+      /ownerId is required/,
+    );
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('answers an empty collection list with no hits and sends nothing', async () => {
+    const gateway = new QdrantGateway(options(url));
+    await expect(
+      gateway.query({ vector: [1, 0, 0, 0], ownerId: 'o', collectionIds: [], limit: 5 }),
+    ).resolves.toEqual([]);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('deletes one document’s older generations with a must_not filter', async () => {
+    fake.on(`POST /collections/${COLLECTION}/points/delete`, () =>
+      ok({ operation_id: 1, status: 'completed' }),
+    );
+    const gateway = new QdrantGateway(options(url));
+
+    await gateway.deleteByDocument('doc-1', { exceptGeneration: 4 });
+    expect(fake.requests[0].body).toEqual({
+      filter: {
+        must: [{ key: 'document_id', match: { value: 'doc-1' } }],
+        must_not: [{ key: 'generation', match: { value: 4 } }],
+      },
+    });
+  });
+});
+
+describe('QdrantGateway.bootstrap', () => {
+  let fake: FakeQdrant;
+  let url: string;
+  const EXISTS = `GET /collections/${COLLECTION}/exists`;
+  const GET = `GET /collections/${COLLECTION}`;
+  const CREATE = `PUT /collections/${COLLECTION}`;
+  const INDEX = `PUT /collections/${COLLECTION}/index`;
+
+  beforeEach(async () => {
+    fake = new FakeQdrant();
+    url = await fake.start();
+  });
+
+  afterEach(async () => {
+    await fake.stop();
+  });
+
+  it('treats a 409 on create as another process winning the race', async () => {
+    fake
+      .on(EXISTS, () => ok({ exists: false }))
+      .on(CREATE, () => fail(409, `Wrong input: Collection \`${COLLECTION}\` already exists!`))
+      .on(GET, () => ok(collectionInfo(4, 'Cosine')))
+      .on(INDEX, () => ok({ operation_id: 1, status: 'completed' }));
+    const gateway = new QdrantGateway(options(url));
+
+    await expect(gateway.bootstrap()).resolves.toMatchObject({ exists: true, dimension: 4 });
+    expect(fake.count(CREATE)).toBe(1);
+    const indexed = fake.requests.filter((r) => r.path.endsWith('/index')).map((r) => r.body);
+    expect(indexed).toEqual(
+      expect.arrayContaining([
+        { field_name: 'document_id', field_schema: 'keyword' },
+        { field_name: 'owner_id', field_schema: 'keyword' },
+        { field_name: 'collection_id', field_schema: 'keyword' },
+        { field_name: 'generation', field_schema: 'integer' },
+      ]),
+    );
+  });
+
+  it('creates only the payload indexes that are missing', async () => {
+    fake
+      .on(EXISTS, () => ok({ exists: true }))
+      .on(GET, () =>
+        ok(
+          collectionInfo(4, 'Cosine', {
+            document_id: { data_type: 'keyword', points: 0 },
+            owner_id: { data_type: 'keyword', points: 0 },
+            collection_id: { data_type: 'keyword', points: 0 },
+          }),
+        ),
+      )
+      .on(INDEX, () => ok({ operation_id: 1, status: 'completed' }));
+    const gateway = new QdrantGateway(options(url));
+
+    await gateway.bootstrap();
+    expect(fake.count(CREATE)).toBe(0);
+    expect(fake.requests.filter((r) => r.path.endsWith('/index')).map((r) => r.body)).toEqual([
+      { field_name: 'generation', field_schema: 'integer' },
+    ]);
+  });
+
+  it('explains a dimension mismatch and how to fix it', async () => {
+    fake.on(EXISTS, () => ok({ exists: true })).on(GET, () => ok(collectionInfo(768, 'Cosine')));
+    const gateway = new QdrantGateway(options(url));
+
+    const error = await gateway.bootstrap().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VectorCollectionMismatchError);
+    const message = (error as Error).message;
+    expect(message).toContain('dimension 768 with Cosine distance');
+    expect(message).toContain('expects dimension 4 with Cosine distance');
+    expect(message).toContain('set EMBEDDING_DIM=768');
+    expect(message).toContain('QDRANT_COLLECTION');
+    expect(fake.count(INDEX)).toBe(0);
+  });
+
+  it('refuses a distance mismatch without suggesting EMBEDDING_DIM', async () => {
+    fake.on(EXISTS, () => ok({ exists: true })).on(GET, () => ok(collectionInfo(4, 'Dot')));
+    const gateway = new QdrantGateway(options(url));
+
+    const error = await gateway.bootstrap().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VectorCollectionMismatchError);
+    expect((error as Error).message).toContain('dimension 4 with Dot distance');
+    expect((error as Error).message).not.toContain('set EMBEDDING_DIM');
+    expect((error as Error).message).toContain('Set QDRANT_COLLECTION to a new collection');
+  });
+});
