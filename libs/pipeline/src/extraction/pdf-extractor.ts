@@ -95,8 +95,11 @@ export class PdfExtractor {
   extract(bytes: Uint8Array): Promise<PdfText> {
     const worker = this.ensureWorker();
     const id = this.nextId++;
-    // A copy the worker can own; the caller's buffer stays usable.
-    const data = bytes.slice().buffer;
+    // A fresh copy the worker can own: the caller's buffer stays usable, and a small
+    // Node Buffer is a view into a shared pool that cannot be transferred.
+    const copy = new Uint8Array(bytes.byteLength);
+    copy.set(bytes);
+    const data = copy.buffer;
     return new Promise<PdfText>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
