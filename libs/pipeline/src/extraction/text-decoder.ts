@@ -28,11 +28,7 @@ export function decodeText(bytes: Uint8Array): DecodedText {
 
 /** NFC, `\n` line endings, no NUL characters: what every extractor hands on. */
 export function normaliseText(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text
-    .replace(/\r\n?/g, '\n')
-    .replace(/\u0000/g, '')
-    .normalize('NFC');
+  return text.replace(/\r\n?/g, '\n').replaceAll('\u0000', '').normalize('NFC');
 }
 
 function decodeRaw(bytes: Uint8Array): DecodedText {
