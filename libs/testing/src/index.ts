@@ -1,1 +1,2 @@
 export * from './qdrant-test-server';
+export * from './database';

@@ -1,0 +1,159 @@
+import type { PoolConfig } from 'pg';
+import { DataSource, MigrationExecutor } from 'typeorm';
+import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
+import { DbEvents, PoolRole } from './db-events';
+import { DbLogger } from './db-logger';
+import { DbModuleOptions } from './db-options';
+import { ENTITIES } from './entities';
+import { instrumentedPg } from './instrumented-pg';
+import { MIGRATIONS } from './migrations';
+import { SnakeNamingStrategy } from './snake-naming.strategy';
+
+/** What the helpers need to know about a DataSource built here. */
+export interface DbRuntime {
+  options: DbModuleOptions;
+  events: DbEvents;
+}
+
+const runtimes = new WeakMap<DataSource, DbRuntime>();
+
+export function dbRuntimeOf(dataSource: DataSource): DbRuntime | undefined {
+  return runtimes.get(dataSource);
+}
+
+/** Any fixed 64-bit number; every Quarry process that migrates takes the same one. */
+export const MIGRATION_LOCK_KEY = '7231840001';
+
+/**
+ * The one DataSource definition, used by the apps (through DbModule) and by the CLI's
+ * `migrate`. Not initialised: call `initialize()` (or use DbModule).
+ */
+export function createDataSource(
+  options: DbModuleOptions,
+  deps: { events?: DbEvents } = {},
+): DataSource {
+  const events = deps.events ?? new DbEvents();
+  const readUrl = options.readUrl && options.readUrl !== options.url ? options.readUrl : undefined;
+  const extra: PoolConfig = {
+    min: options.poolMin,
+    idleTimeoutMillis: options.idleTimeoutMs,
+    maxLifetimeSeconds: options.maxLifetimeS,
+    statement_timeout: options.statementTimeoutMs > 0 ? options.statementTimeoutMs : undefined,
+    // A session left idle inside a transaction (a leaked runner, a frozen process) is
+    // ended by the server instead of holding locks and a pool slot forever.
+    idle_in_transaction_session_timeout: options.transactionTimeoutMs + 5_000,
+    keepAlive: true,
+  };
+  const connection: Pick<PostgresDataSourceOptions, 'url' | 'replication'> = readUrl
+    ? {
+        replication: {
+          master: { url: options.url, applicationName: options.applicationName },
+          slaves: [{ url: readUrl, applicationName: options.applicationName }],
+        },
+      }
+    : { url: options.url };
+
+  const dataSource = new DataSource({
+    type: 'postgres',
+    ...connection,
+    applicationName: options.applicationName,
+    poolSize: options.poolMax,
+    connectTimeoutMS: options.acquireTimeoutMs,
+    extra,
+    driver: instrumentedPg({
+      events,
+      acquireTimeoutMs: options.acquireTimeoutMs,
+      roleOf: (config): PoolRole =>
+        readUrl && config?.connectionString === readUrl ? 'replica' : 'primary',
+    }),
+    // Idle-client errors are reported by the instrumented pool itself.
+    poolErrorHandler: () => undefined,
+    namingStrategy: new SnakeNamingStrategy(),
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    migrationsRun: false,
+    synchronize: false,
+    // Extensions come from migrations, not from TypeORM at connect time.
+    installExtensions: false,
+    maxQueryExecutionTime: options.slowQueryMs,
+    logger: new DbLogger(events, options.logQueries ?? false),
+  });
+  runtimes.set(dataSource, { options, events });
+  return dataSource;
+}
+
+/**
+ * Applies pending migrations on one connection that holds a PostgreSQL advisory lock,
+ * so processes starting together apply them once, one after the other. Returns the
+ * names applied (empty when the schema was current).
+ */
+export async function migrate(dataSource: DataSource): Promise<string[]> {
+  const runner = dataSource.createQueryRunner('master');
+  try {
+    // Schema changes may legitimately outlast the per-statement limit; RESET restores it.
+    await runner.query(`SET statement_timeout = 0`);
+    await runner.query(`SELECT pg_advisory_lock($1::bigint)`, [MIGRATION_LOCK_KEY]);
+    try {
+      const executor = new MigrationExecutor(dataSource, runner);
+      executor.transaction = 'each';
+      const applied = await executor.executePendingMigrations();
+      return applied.map((m) => m.name);
+    } finally {
+      await runner.query(`SELECT pg_advisory_unlock($1::bigint)`, [MIGRATION_LOCK_KEY]);
+      await runner.query(`RESET statement_timeout`);
+    }
+  } finally {
+    await runner.release();
+  }
+}
+
+/** For the CLI and tests: connect, apply pending migrations, disconnect. */
+export async function runMigrations(options: DbModuleOptions): Promise<string[]> {
+  const dataSource = createDataSource({ ...options, poolMax: 1, poolMin: 0 });
+  await dataSource.initialize();
+  try {
+    return await migrate(dataSource);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+export async function pendingMigrations(dataSource: DataSource): Promise<string[]> {
+  const runner = dataSource.createQueryRunner('master');
+  try {
+    const pending = await new MigrationExecutor(dataSource, runner).getPendingMigrations();
+    return pending.map((m) => m.name);
+  } finally {
+    await runner.release();
+  }
+}
+
+export async function hasPendingMigrations(dataSource: DataSource): Promise<boolean> {
+  return (await pendingMigrations(dataSource)).length > 0;
+}
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+interface PgPoolLike {
+  totalCount: number;
+  idleCount: number;
+  waitingCount: number;
+}
+
+export function poolStats(dataSource: DataSource): { primary: PoolStats; replica?: PoolStats } {
+  const driver = dataSource.driver as { master?: PgPoolLike; slaves?: PgPoolLike[] };
+  const stats = (pool: PgPoolLike | undefined): PoolStats => ({
+    total: pool?.totalCount ?? 0,
+    idle: pool?.idleCount ?? 0,
+    waiting: pool?.waitingCount ?? 0,
+  });
+  const replica = driver.slaves?.[0];
+  return replica
+    ? { primary: stats(driver.master), replica: stats(replica) }
+    : { primary: stats(driver.master) };
+}

@@ -1,0 +1,49 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, EntityManager, EntityTarget, ObjectLiteral, Repository } from 'typeorm';
+import { poolStats, PoolStats } from './data-source.factory';
+import { retryRead } from './read-retry';
+import {
+  getManager,
+  getRepository,
+  isInTransaction,
+  TransactionOptions,
+  withTransaction,
+} from './transaction';
+
+/**
+ * The way services reach the database: managers and repositories obtained here join the
+ * surrounding transaction, and `read` marks the calls that are safe to retry.
+ */
+@Injectable()
+export class DbService {
+  constructor(@Inject(DataSource) readonly dataSource: DataSource) {}
+
+  /** the transaction's manager inside withTransaction, the default one otherwise */
+  manager(): EntityManager {
+    return getManager(this.dataSource);
+  }
+
+  repo<T extends ObjectLiteral>(target: EntityTarget<T>): Repository<T> {
+    return getRepository(this.dataSource, target);
+  }
+
+  /** An idempotent read, retried once on a fresh connection if its connection died. */
+  read<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return retryRead(this.dataSource, fn);
+  }
+
+  transaction<T>(
+    fn: (manager: EntityManager) => Promise<T>,
+    options: TransactionOptions = {},
+  ): Promise<T> {
+    return withTransaction(this.dataSource, fn, options);
+  }
+
+  inTransaction(): boolean {
+    return isInTransaction(this.dataSource);
+  }
+
+  poolStats(): { primary: PoolStats; replica?: PoolStats } {
+    return poolStats(this.dataSource);
+  }
+}

@@ -1,0 +1,209 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { PoolClient } from 'pg';
+import { Client } from 'pg';
+import type {
+  DataSource,
+  EntityManager,
+  EntityTarget,
+  ObjectLiteral,
+  QueryRunner,
+  Repository,
+} from 'typeorm';
+import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
+import {
+  classifyDbError,
+  ConnectionLostError,
+  toDbError,
+  TransactionTimeoutError,
+} from './db-errors';
+import { dbRuntimeOf } from './data-source.factory';
+
+export type { IsolationLevel };
+
+export interface TransactionOptions {
+  /** defaults to DbModuleOptions.transactionTimeoutMs (30 s when the DataSource is foreign) */
+  timeoutMs?: number;
+  isolation?: IsolationLevel;
+}
+
+interface TransactionContext {
+  dataSource: DataSource;
+  manager: EntityManager;
+  queryRunner: QueryRunner;
+}
+
+const context = new AsyncLocalStorage<TransactionContext>();
+
+const DEFAULT_TRANSACTION_TIMEOUT_MS = 30_000;
+/** Bound on the out-of-band cancel after a timeout; the error is raised either way. */
+const ABORT_BUDGET_MS = 2_000;
+
+function currentContext(dataSource: DataSource): TransactionContext | undefined {
+  const store = context.getStore();
+  return store && store.dataSource === dataSource ? store : undefined;
+}
+
+export function isInTransaction(dataSource: DataSource): boolean {
+  return currentContext(dataSource) !== undefined;
+}
+
+/** The transaction's manager inside withTransaction, the DataSource's manager otherwise. */
+export function getManager(dataSource: DataSource): EntityManager {
+  return currentContext(dataSource)?.manager ?? dataSource.manager;
+}
+
+/** A repository that joins the surrounding withTransaction, if any. */
+export function getRepository<T extends ObjectLiteral>(
+  dataSource: DataSource,
+  target: EntityTarget<T>,
+): Repository<T> {
+  return getManager(dataSource).getRepository(target);
+}
+
+/**
+ * Runs fn in a transaction on the primary. Everything fn does through getManager /
+ * getRepository (or the manager it is given) joins it; a nested call joins the outer
+ * transaction (its own options are ignored). Commits when fn resolves, rolls back when it
+ * throws. After timeoutMs the transaction is rolled back by ending its backend (which
+ * also stops a statement still running) and TransactionTimeoutError is raised.
+ * A connection that died mid-transaction raises ConnectionLostError; the client is
+ * destroyed, so the next caller gets a healthy connection. Never retried here: fn may
+ * have effects outside the database.
+ */
+export async function withTransaction<T>(
+  dataSource: DataSource,
+  fn: (manager: EntityManager) => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
+  const outer = currentContext(dataSource);
+  if (outer) return fn(outer.manager);
+
+  const runtime = dbRuntimeOf(dataSource);
+  const timeoutMs =
+    options.timeoutMs ?? runtime?.options.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS;
+  const events = runtime?.events;
+  const started = Date.now();
+  const runner = dataSource.createQueryRunner('master');
+
+  let client: PoolClient;
+  try {
+    client = (await runner.connect()) as PoolClient;
+  } catch (err) {
+    await runner.release().catch(() => undefined);
+    throw toDbError(err, {
+      acquireTimeoutMs: runtime?.options.acquireTimeoutMs,
+      operation: 'connect',
+    });
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
+  let discard = false;
+  try {
+    await runner.startTransaction(options.isolation);
+    // Server-side limits as well, so nothing outlives the budget even if this process stalls.
+    await runner.query(
+      `SELECT set_config('statement_timeout', $1, true),
+              set_config('idle_in_transaction_session_timeout', $1, true)`,
+      [String(Math.max(1, Math.ceil(timeoutMs)))],
+    );
+    const work = context.run({ dataSource, manager: runner.manager, queryRunner: runner }, () =>
+      fn(runner.manager),
+    );
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        reject(new TransactionTimeoutError(timeoutMs));
+      }, timeoutMs);
+    });
+    // fn keeps running after a timeout; its later failure is expected and not reported.
+    work.catch(() => undefined);
+    const result = await Promise.race([work, deadline]);
+    clearTimeout(timer);
+    try {
+      await runner.commitTransaction();
+    } catch (err) {
+      if (classifyDbError(err).kind === 'connection-lost' || runner.isReleased) {
+        discard = true;
+        throw new ConnectionLostError(err, 'COMMIT (the outcome is unknown)');
+      }
+      throw err;
+    }
+    events?.emit('commit', { durationMs: Date.now() - started });
+    return result;
+  } catch (err) {
+    clearTimeout(timer);
+    if (err instanceof ConnectionLostError) throw err;
+    let surfaced: unknown = err;
+    let reason: 'error' | 'timeout' | 'connection-lost' = 'error';
+    if (timedOut) {
+      reason = 'timeout';
+      discard = true;
+      await abortBackend(dataSource, client);
+    } else if (classifyDbError(err).kind === 'connection-lost' || runner.isReleased) {
+      reason = 'connection-lost';
+      discard = true;
+      surfaced = new ConnectionLostError(err, 'transaction (rolled back)');
+    } else {
+      try {
+        await runner.rollbackTransaction();
+      } catch (rollbackErr) {
+        // The rollback itself failed: the session state is unknown, so it is not reused.
+        discard = true;
+        if (classifyDbError(rollbackErr).kind === 'connection-lost') {
+          reason = 'connection-lost';
+        }
+      }
+    }
+    events?.emit('rollback', {
+      durationMs: Date.now() - started,
+      reason,
+      error: surfaced instanceof Error ? surfaced.message : String(surfaced),
+    });
+    throw surfaced;
+  } finally {
+    if (discard) await discardConnection(runner, client);
+    else await runner.release();
+  }
+}
+
+/**
+ * Ends the transaction's backend from a separate short-lived connection: a statement
+ * still running is stopped at once and its locks are released, which closing our socket
+ * alone would not do until the statement finished.
+ */
+async function abortBackend(dataSource: DataSource, client: PoolClient): Promise<void> {
+  const pid = (client as unknown as { processID?: number }).processID;
+  const runtime = dbRuntimeOf(dataSource);
+  if (!pid || !runtime) return;
+  const killer = new Client({
+    connectionString: runtime.options.url,
+    application_name: runtime.options.applicationName,
+    connectionTimeoutMillis: ABORT_BUDGET_MS,
+    statement_timeout: ABORT_BUDGET_MS,
+  });
+  killer.on('error', () => undefined);
+  try {
+    await killer.connect();
+    await killer.query('SELECT pg_terminate_backend($1)', [pid]);
+  } catch {
+    // The server-side statement_timeout set at BEGIN still bounds the statement.
+  } finally {
+    await killer.end().catch(() => undefined);
+  }
+}
+
+/** Releases the connection to the pool with an error, so pg-pool destroys it. */
+async function discardConnection(runner: QueryRunner, client: PoolClient): Promise<void> {
+  if (runner.isReleased) return;
+  const internal = runner as unknown as {
+    releasePostgresConnection?: (err: Error) => Promise<void>;
+  };
+  if (typeof internal.releasePostgresConnection === 'function') {
+    await internal.releasePostgresConnection(new Error('connection discarded after failure'));
+    return;
+  }
+  // Fallback if TypeORM renames its internal: an ending client is never pooled again.
+  void client.end().catch(() => undefined);
+  await runner.release();
+}
