@@ -45,7 +45,7 @@ const unpdf = require(workerData.unpdfPath);
 parentPort.on('message', async ({ id, data }) => {
   let pdf;
   try {
-    pdf = await unpdf.getDocumentProxy(new Uint8Array(data));
+    pdf = await unpdf.getDocumentProxy(new Uint8Array(data), { verbosity: 0 });
     let title;
     try {
       const meta = await pdf.getMetadata();
