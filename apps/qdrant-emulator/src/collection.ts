@@ -1,0 +1,299 @@
+import {
+  CollectionConfigJson,
+  DEFAULT_VECTOR,
+  denseVectorsOf,
+  hasUnnamedVector,
+  patchCollectionConfig,
+  sparseVectorsOf,
+} from './collection-config';
+import { DenseVectorStore } from './dense-vector-store';
+import { FilterContext, FilterTarget, Predicate } from './filter-evaluator';
+import { isObject, JsonObject, JsonValue } from './json-value';
+import { deleteAt, fieldValues, mergeAt, parsePath } from './payload-path';
+import { comparePointIds, PointId } from './point-id';
+import { QdrantError } from './qdrant-error';
+import { SparseVector, UpdateOperation } from './update-operation';
+
+/** One stored point. Implements FilterTarget so filters evaluate it directly. */
+export class PointRecord implements FilterTarget {
+  payload: JsonObject = {};
+  version = 0;
+  readonly dense = new Map<string, number>();
+  readonly sparse = new Map<string, SparseVector>();
+
+  constructor(readonly id: PointId) {}
+
+  hasVector(name: string): boolean {
+    return this.dense.has(name) || this.sparse.has(name);
+  }
+}
+
+export interface ScoredRecord {
+  record: PointRecord;
+  score: number;
+}
+
+interface DenseIndex {
+  store: DenseVectorStore;
+  owners: Array<PointRecord | undefined>;
+}
+
+/** In-memory state of one collection. Mutations arrive only through apply(). */
+export class Collection implements FilterContext {
+  readonly points = new Map<PointId, PointRecord>();
+  readonly dense = new Map<string, DenseIndex>();
+  readonly sparseNames: Set<string>;
+  readonly unnamed: boolean;
+  readonly indexes = new Map<string, JsonObject>();
+  lastOpId = -1;
+  private sortedCache: PointRecord[] | null = null;
+
+  constructor(
+    readonly name: string,
+    readonly config: CollectionConfigJson,
+  ) {
+    for (const [vectorName, params] of denseVectorsOf(config)) {
+      this.dense.set(vectorName, {
+        store: new DenseVectorStore(params.size, params.distance),
+        owners: [],
+      });
+    }
+    this.sparseNames = sparseVectorsOf(config);
+    this.unnamed = hasUnnamedVector(config);
+  }
+
+  textIndexed(key: string): boolean {
+    const index = this.indexes.get(key);
+    return index !== undefined && index.data_type === 'text';
+  }
+
+  /** Points in id order (scroll order); cached until a point is added or removed. */
+  sorted(): PointRecord[] {
+    if (!this.sortedCache) {
+      this.sortedCache = [...this.points.values()].sort((a, b) => comparePointIds(a.id, b.id));
+    }
+    return this.sortedCache;
+  }
+
+  select(filter: Predicate | null): PointRecord[] {
+    const all = this.sorted();
+    return filter ? all.filter((p) => filter(p)) : all;
+  }
+
+  apply(opId: number, op: UpdateOperation): void {
+    this.lastOpId = Math.max(this.lastOpId, opId);
+    switch (op.type) {
+      case 'upsert':
+      case 'update_vectors':
+        for (const write of op.points) {
+          let record = this.points.get(write.id);
+          if (!record) {
+            if (op.type === 'update_vectors') continue;
+            record = new PointRecord(write.id);
+            this.points.set(write.id, record);
+            this.sortedCache = null;
+          } else if (op.type === 'upsert') {
+            this.dropVectors(record, [...record.dense.keys()]);
+            record.sparse.clear();
+          }
+          if (op.type === 'upsert')
+            record.payload = write.payload ? structuredClone(write.payload) : {};
+          for (const [name, vector] of write.dense) {
+            const index = this.dense.get(name);
+            if (!index) continue;
+            let slot = record.dense.get(name);
+            if (slot === undefined) {
+              slot = index.store.allocate();
+              record.dense.set(name, slot);
+              index.owners[slot] = record;
+            }
+            index.store.write(slot, vector);
+          }
+          for (const [name, vector] of write.sparse) record.sparse.set(name, vector);
+          record.version = opId;
+        }
+        return;
+      case 'delete':
+        for (const id of op.ids) {
+          const record = this.points.get(id);
+          if (!record) continue;
+          this.dropVectors(record, [...record.dense.keys()]);
+          this.points.delete(id);
+          this.sortedCache = null;
+        }
+        return;
+      case 'delete_vectors':
+        this.each(op.ids, opId, (record) => {
+          this.dropVectors(
+            record,
+            op.names.filter((n) => record.dense.has(n)),
+          );
+          for (const name of op.names) record.sparse.delete(name);
+        });
+        return;
+      case 'set_payload':
+        this.each(op.ids, opId, (record) => {
+          if (op.key === undefined) Object.assign(record.payload, structuredClone(op.payload));
+          else mergeAt(record.payload, parsePath(op.key), op.payload);
+        });
+        return;
+      case 'overwrite_payload':
+        this.each(op.ids, opId, (record) => {
+          record.payload = structuredClone(op.payload);
+        });
+        return;
+      case 'delete_payload':
+        this.each(op.ids, opId, (record) => {
+          for (const key of op.keys) deleteAt(record.payload, parsePath(key));
+        });
+        return;
+      case 'clear_payload':
+        this.each(op.ids, opId, (record) => {
+          record.payload = {};
+        });
+        return;
+      case 'create_index': {
+        const schema = op.schema;
+        const dataType =
+          typeof schema === 'string' ? schema : isObject(schema) ? String(schema.type) : 'keyword';
+        const info: JsonObject = { data_type: dataType };
+        if (isObject(schema)) info.params = structuredClone(schema);
+        this.indexes.set(op.field, info);
+        return;
+      }
+      case 'delete_index':
+        this.indexes.delete(op.field);
+        return;
+      case 'update_config':
+        patchCollectionConfig(this.config, op.patch);
+        return;
+    }
+  }
+
+  private each(ids: PointId[], opId: number, fn: (record: PointRecord) => void): void {
+    for (const id of ids) {
+      const record = this.points.get(id);
+      if (!record) continue;
+      fn(record);
+      record.version = opId;
+    }
+  }
+
+  private dropVectors(record: PointRecord, names: string[]): void {
+    for (const name of names) {
+      const slot = record.dense.get(name);
+      const index = this.dense.get(name);
+      if (slot === undefined || !index) continue;
+      index.store.release(slot);
+      index.owners[slot] = undefined;
+      record.dense.delete(name);
+    }
+  }
+
+  readDense(record: PointRecord, name: string): number[] | undefined {
+    const slot = record.dense.get(name);
+    const index = this.dense.get(name);
+    return slot === undefined || !index ? undefined : index.store.read(slot);
+  }
+
+  /** The vector output of a Record/ScoredPoint: a bare array for the unnamed vector, a map otherwise. */
+  formatVector(record: PointRecord, names: string[] | true): JsonValue {
+    if (this.unnamed && this.sparseNames.size === 0 && this.dense.size === 1) {
+      if (names !== true && !names.includes(DEFAULT_VECTOR)) return {};
+      return this.readDense(record, DEFAULT_VECTOR) ?? {};
+    }
+    const out: JsonObject = {};
+    for (const name of record.dense.keys()) {
+      if (names === true || names.includes(name)) out[name] = this.readDense(record, name) ?? [];
+    }
+    for (const [name, sv] of record.sparse) {
+      if (names === true || names.includes(name))
+        out[name] = { indices: [...sv.indices], values: [...sv.values] };
+    }
+    return out;
+  }
+
+  searchDense(
+    name: string,
+    query: Float32Array,
+    k: number,
+    filter: Predicate | null,
+    scoreThreshold: number | undefined,
+    exclude?: PointId,
+  ): ScoredRecord[] {
+    const index = this.dense.get(name);
+    if (!index) throw QdrantError.wrongInput(`Not existing vector name error: ${name}`);
+    const owners = index.owners;
+    const excludeRecord = exclude === undefined ? undefined : this.points.get(exclude);
+    const found = index.store.search(query, {
+      k,
+      accept: filter ? (slot) => filter(owners[slot] as PointRecord) : undefined,
+      scoreThreshold,
+      excludeSlot: excludeRecord?.dense.get(name),
+      tieBreak: (a, b) =>
+        comparePointIds((owners[a] as PointRecord).id, (owners[b] as PointRecord).id),
+    });
+    return found.map(({ slot, score }) => ({ record: owners[slot] as PointRecord, score }));
+  }
+
+  searchSparse(
+    name: string,
+    query: SparseVector,
+    k: number,
+    filter: Predicate | null,
+    scoreThreshold: number | undefined,
+    exclude?: PointId,
+  ): ScoredRecord[] {
+    if (!this.sparseNames.has(name))
+      throw QdrantError.wrongInput(`Not existing vector name error: ${name}`);
+    const weights = new Map<number, number>();
+    query.indices.forEach((index, i) => weights.set(index, query.values[i]));
+    const found: ScoredRecord[] = [];
+    for (const record of this.points.values()) {
+      const sv = record.sparse.get(name);
+      if (!sv || record.id === exclude || (filter && !filter(record))) continue;
+      let score = 0;
+      let overlap = false;
+      for (let i = 0; i < sv.indices.length; i++) {
+        const w = weights.get(sv.indices[i]);
+        if (w !== undefined) {
+          score += w * sv.values[i];
+          overlap = true;
+        }
+      }
+      score = Math.fround(score);
+      if (!overlap || (scoreThreshold !== undefined && score < scoreThreshold)) continue;
+      found.push({ record, score });
+    }
+    found.sort((a, b) =>
+      a.score === b.score ? comparePointIds(a.record.id, b.record.id) : b.score - a.score,
+    );
+    return found.slice(0, k);
+  }
+
+  payloadSchema(): JsonObject {
+    const out: JsonObject = {};
+    for (const [field, info] of this.indexes) {
+      const segments = parsePath(field);
+      let points = 0;
+      for (const record of this.points.values()) {
+        if (fieldValues(record.payload, segments).some((v) => v !== null)) points++;
+      }
+      out[field] = { ...info, points };
+    }
+    return out;
+  }
+
+  info(): JsonObject {
+    const vectorsCount = this.points.size;
+    return {
+      status: 'green',
+      optimizer_status: 'ok',
+      indexed_vectors_count: 0,
+      points_count: vectorsCount,
+      segments_count: 1,
+      config: structuredClone(this.config) as unknown as JsonObject,
+      payload_schema: this.payloadSchema(),
+    };
+  }
+}

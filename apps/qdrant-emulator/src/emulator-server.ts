@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { CollectionRegistry } from './collection-registry';
+import { registerCollectionRoutes } from './collection-routes';
+import { Router, sendJson } from './http-router';
+import { registerPointRoutes } from './point-routes';
+import { registerQueryRoutes } from './query-routes';
+import { registerSnapshotRoutes } from './snapshot-routes';
+
+export const EMULATED_VERSION = '1.19.0';
+/** A stable 40-character commit id that marks this server as the emulator build. */
+export const EMULATOR_COMMIT = createHash('sha1')
+  .update(`quarry-qdrant-emulator-${EMULATED_VERSION}`)
+  .digest('hex');
+
+export interface EmulatorOptions {
+  host: string;
+  port: number;
+  storage: string;
+  compactAfterBytes?: number;
+}
+
+export interface RunningEmulator {
+  url: string;
+  port: number;
+  registry: CollectionRegistry;
+  close(): Promise<void>;
+}
+
+export function buildRouter(registry: CollectionRegistry): Router {
+  const router = new Router();
+  router.add('GET', '/', () => undefined);
+  for (const probe of ['/healthz', '/livez', '/readyz']) router.add('GET', probe, () => undefined);
+  registerCollectionRoutes(router, registry);
+  registerSnapshotRoutes(router, registry);
+  registerQueryRoutes(router, registry);
+  registerPointRoutes(router, registry);
+  return router;
+}
+
+export async function startEmulator(options: EmulatorOptions): Promise<RunningEmulator> {
+  const registry = new CollectionRegistry(options.storage, {
+    compactAfterBytes: options.compactAfterBytes,
+  });
+  registry.open();
+  const router = buildRouter(registry);
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/') {
+      sendJson(res, 200, {
+        title: 'qdrant - vector search engine',
+        version: EMULATED_VERSION,
+        commit: EMULATOR_COMMIT,
+      });
+      return;
+    }
+    if (req.method === 'GET' && (path === '/healthz' || path === '/livez' || path === '/readyz')) {
+      const text = `${path.slice(1)} check passed`;
+      res.writeHead(200, {
+        'content-type': 'text/plain; charset=utf-8',
+        'content-length': text.length,
+      });
+      res.end(text);
+      return;
+    }
+    void router.handle(req, res);
+  });
+  server.keepAliveTimeout = 65_000;
+  server.requestTimeout = 0;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    registry,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await registry.settle();
+      registry.close();
+    },
+  };
+}

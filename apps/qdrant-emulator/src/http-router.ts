@@ -1,0 +1,141 @@
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { QdrantError } from './qdrant-error';
+
+export interface RequestContext {
+  params: string[];
+  query: URLSearchParams;
+  req: IncomingMessage;
+  res: ServerResponse;
+  rawBody: Buffer;
+  /** Parsed JSON body; undefined when the request had none. */
+  json(): unknown;
+  /** Seconds since the request arrived, for the envelope's `time`. */
+  elapsed(): number;
+}
+
+/** A handler returns the `result` to wrap in the envelope, or RAW when it wrote the response. */
+export type Handler = (ctx: RequestContext) => unknown | Promise<unknown>;
+export const RAW = Symbol('raw');
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  handler: Handler;
+}
+
+const MAX_BODY = 1024 * 1024 * 1024;
+
+function jsonError(text: string, error: unknown): QdrantError {
+  const message = error instanceof Error ? error.message : String(error);
+  const position = /position (\d+)/.exec(message);
+  if (position) {
+    const pos = Number(position[1]);
+    const before = text.slice(0, pos);
+    const line = before.split('\n').length;
+    const column = pos - before.lastIndexOf('\n');
+    return QdrantError.format(`expected value at line ${line} column ${column}`);
+  }
+  if (text.trim().length === 0)
+    return QdrantError.format('EOF while parsing a value at line 1 column 0');
+  return QdrantError.format(message);
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  time: number,
+): void {
+  sendJson(res, status, { status: { error: message }, time });
+}
+
+/** Matches `METHOD /path` against registered patterns; answers in Qdrant's envelope. */
+export class Router {
+  private readonly routes: Route[] = [];
+
+  add(method: string, path: string, handler: Handler): void {
+    const pattern = new RegExp(
+      `^${path.replace(/\{[a-z_]+\}/g, '([^/]+)').replace(/\//g, '\\/')}$`,
+    );
+    this.routes.push({ method, pattern, handler });
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    let match: RegExpExecArray | null = null;
+    let route: Route | undefined;
+    let pathMatched = false;
+    for (const candidate of this.routes) {
+      const m = candidate.pattern.exec(url.pathname);
+      if (!m) continue;
+      pathMatched = true;
+      if (candidate.method === req.method) {
+        match = m;
+        route = candidate;
+        break;
+      }
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY) {
+        sendError(res, 413, 'Payload too large', elapsed());
+        return;
+      }
+      chunks.push(chunk as Buffer);
+    }
+    if (!route || !match) {
+      res.writeHead(pathMatched ? 405 : 404, { 'content-length': 0 });
+      res.end();
+      return;
+    }
+    const rawBody = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    let parsed: { value: unknown } | null = null;
+    const ctx: RequestContext = {
+      params: match.slice(1).map((p) => decodeURIComponent(p)),
+      query: url.searchParams,
+      req,
+      res,
+      rawBody,
+      elapsed,
+      json: () => {
+        if (parsed) return parsed.value;
+        if (rawBody.length === 0) {
+          parsed = { value: undefined };
+          return undefined;
+        }
+        const text = rawBody.toString('utf8');
+        try {
+          parsed = { value: JSON.parse(text) };
+        } catch (err) {
+          throw jsonError(text, err);
+        }
+        return parsed.value;
+      },
+    };
+    try {
+      const result = await route.handler(ctx);
+      if (result === RAW) return;
+      sendJson(res, 200, { result, status: 'ok', time: elapsed() });
+    } catch (err) {
+      if (err instanceof QdrantError) {
+        sendError(res, err.statusCode, err.message, elapsed());
+      } else {
+        const message = err instanceof Error ? err.message : String(err);
+        sendError(res, 500, `Service internal error: ${message}`, elapsed());
+      }
+    }
+  }
+}
