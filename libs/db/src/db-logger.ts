@@ -52,8 +52,9 @@ export class DbLogger implements TypeOrmLogger {
 
   log(level: 'log' | 'info' | 'warn', message: unknown): void {
     const text = typeof message === 'string' ? message : JSON.stringify(message);
+    // TypeORM's own log/info lines are narration (migration steps and the like).
     if (level === 'warn') this.logger.warn(text);
-    else this.logger.log(text);
+    else this.logger.debug(text);
   }
 }
 

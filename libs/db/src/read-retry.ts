@@ -3,6 +3,8 @@ import { ConnectionLostError, toDbError } from './db-errors';
 import { dbRuntimeOf } from './data-source.factory';
 import { getManager, isInTransaction } from './transaction';
 
+const RETRY_PAUSE_MS = 100;
+
 /**
  * Runs an idempotent read and retries it once, on a fresh connection, when the first
  * attempt failed because its connection died (pg_terminate_backend, a failover, a
@@ -31,7 +33,12 @@ export async function retryRead<T>(
       return await fn(runner.manager);
     } catch (err) {
       const typed = translate(err);
-      if (typed instanceof ConnectionLostError && attempt === 1) continue;
+      if (typed instanceof ConnectionLostError && attempt === 1) {
+        // When a server restarts or fails over, every pooled client dies at once; a short
+        // pause lets the pool see the others' end events before the retry checks one out.
+        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
+        continue;
+      }
       throw typed;
     } finally {
       // A client whose statement hit a connection error is destroyed by the pool, not reused.
