@@ -45,7 +45,7 @@ export function isSafeBoundary(text: string, i: number): boolean {
   if (a === Jamo.None) return true;
   const b = jamoKind(cur);
   if (b === Jamo.None) return true;
-  if (a === Jamo.L) return b !== Jamo.T;
+  if (a === Jamo.L) return b === Jamo.T;
   if (a === Jamo.V || a === Jamo.LV) return b !== Jamo.V && b !== Jamo.T;
   return b !== Jamo.T;
 }
