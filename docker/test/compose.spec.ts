@@ -58,7 +58,7 @@ function composeValidator() {
   });
   ajv.addFormat('expose', /^\d+(-\d+)?(\/(tcp|udp))?$/);
   ajv.addFormat('subnet_ip_address', /^[\d.:a-fA-F]+\/\d{1,3}$/);
-  return ajv.compile(normaliseSchema(composeSchema));
+  return ajv.compile(normaliseSchema(composeSchema) as Record<string, unknown>);
 }
 
 const seconds = (d: string): number => {

@@ -1,0 +1,156 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+// The catalogue's own file, not the lib's index: these tests need no Nest or prom-client.
+import { MetricNames } from '../../libs/observability/src/metric-names';
+import { isKnownMetric, promqlMetricNames } from './promql-metric-names';
+import { k8sDir, parseYamlObjects } from './render';
+
+/** Standard series that Quarry does not define but may alert and chart on. */
+const STANDARD_METRICS = [
+  'up',
+  // prom-client collectDefaultMetrics()
+  'process_cpu_seconds_total',
+  'process_resident_memory_bytes',
+  'nodejs_heap_size_used_bytes',
+  'nodejs_heap_size_total_bytes',
+  'nodejs_eventloop_lag_p99_seconds',
+  // kube-state-metrics
+  'kube_deployment_status_replicas_available',
+  'kube_deployment_spec_replicas',
+  'kube_job_status_failed',
+];
+
+const catalogueSource = readFileSync(
+  join(k8sDir, '..', 'libs', 'observability', 'src', 'metric-names.ts'),
+  'utf8',
+);
+const catalogue: string[] = Object.values(MetricNames);
+/** Histograms, as the catalogue documents them (`/** histogram … *\/` above the entry). */
+const histograms = [
+  ...catalogueSource.matchAll(/\/\*\*\s*histogram\b[^*]*\*\/\s*\w+:\s*'([^']+)'/g),
+].map((m) => m[1]);
+
+interface Rule {
+  alert?: string;
+  record?: string;
+  expr: string;
+}
+const ruleObjects = parseYamlObjects(
+  readFileSync(join(k8sDir, 'monitoring', 'prometheus-rule.yaml'), 'utf8'),
+);
+const rules: Rule[] = ruleObjects.flatMap((o) =>
+  (o.spec.groups as { rules: Rule[] }[]).flatMap((g) => g.rules),
+);
+
+interface Panel {
+  title: string;
+  targets?: { expr: string }[];
+  panels?: Panel[];
+}
+const dashboard = JSON.parse(
+  readFileSync(join(k8sDir, 'monitoring', 'dashboards', 'quarry-overview.json'), 'utf8'),
+) as { panels: Panel[]; templating: { list: { query?: { query?: string } | string }[] } };
+const panels = (list: Panel[]): Panel[] => list.flatMap((p) => [p, ...panels(p.panels ?? [])]);
+const templateQuery = (v: { query?: { query?: string } | string }): string =>
+  typeof v.query === 'object' ? (v.query.query ?? '') : (v.query ?? '');
+const dashboardExprs = [
+  ...panels(dashboard.panels).flatMap((p) =>
+    (p.targets ?? []).map((t) => ({ where: p.title, expr: t.expr })),
+  ),
+  // Query variables (label_values(metric, label)); the datasource variable has none.
+  ...dashboard.templating.list
+    .map((v) => ({ where: 'templating', expr: templateQuery(v) }))
+    .filter((e) => e.expr.startsWith('label_values(')),
+];
+
+const known = (name: string) => isKnownMetric(name, catalogue, histograms, STANDARD_METRICS);
+/** label_values(metric, label) is Grafana's, not PromQL: keep the metric. */
+const exprMetrics = (expr: string) =>
+  promqlMetricNames(expr.replace(/label_values\(\s*([\w:]+)\s*,\s*\w+\s*\)/g, '$1'));
+
+describe('metric names in alert rules and the dashboard', () => {
+  it('finds the histograms the catalogue documents', () => {
+    expect(histograms.sort()).toEqual(
+      [
+        MetricNames.httpRequestDuration,
+        MetricNames.jobDuration,
+        MetricNames.qdrantRequestDuration,
+      ].sort(),
+    );
+  });
+
+  it('every alert rule uses only exported metrics', () => {
+    expect(rules.length).toBeGreaterThanOrEqual(5);
+    const unknown = rules.flatMap((r) =>
+      exprMetrics(r.expr)
+        .filter((n) => !known(n))
+        .map((n) => `${r.alert ?? r.record}: ${n}`),
+    );
+    expect(unknown).toEqual([]);
+  });
+
+  it('every dashboard query uses only exported metrics', () => {
+    expect(dashboardExprs.length).toBeGreaterThanOrEqual(20);
+    const unknown = dashboardExprs.flatMap((e) =>
+      exprMetrics(e.expr)
+        .filter((n) => !known(n))
+        .map((n) => `${e.where}: ${n}`),
+    );
+    expect(unknown).toEqual([]);
+  });
+
+  it('the rules cover each alert the runbook asks for', () => {
+    const byMetric = (metric: string) => rules.filter((r) => exprMetrics(r.expr).includes(metric));
+    expect(byMetric(MetricNames.jobsFailedTotal).length).toBeGreaterThan(0);
+    expect(byMetric(MetricNames.queueOldestWaitingSeconds).length).toBeGreaterThan(0);
+    expect(byMetric(MetricNames.integrityStatus).length).toBeGreaterThan(0);
+    const poolWaiting = byMetric(MetricNames.dbPoolConnections);
+    expect(poolWaiting.some((r) => /state="waiting"/.test(r.expr))).toBe(true);
+    expect(byMetric('kube_deployment_status_replicas_available').map((r) => r.alert)).toContain(
+      'QuarryWorkerReplicasNotReady',
+    );
+    const ruleFor = (alert: string) =>
+      ruleObjects[0].spec.groups
+        .flatMap((g: { rules: (Rule & { for?: string })[] }) => g.rules)
+        .find((r: Rule) => r.alert === alert);
+    expect(ruleFor('QuarryDbPoolWaiting').for).toBe('5m');
+  });
+
+  it('the dashboard charts every catalogued metric', () => {
+    const used = new Set(dashboardExprs.flatMap((e) => exprMetrics(e.expr)));
+    const base = (n: string) => n.replace(/_(bucket|sum|count)$/, '');
+    const charted = new Set([...used].map((n) => (histograms.includes(base(n)) ? base(n) : n)));
+    expect(catalogue.filter((n) => !charted.has(n))).toEqual([]);
+  });
+});
+
+describe('promqlMetricNames', () => {
+  it('keeps metrics and drops functions, labels, strings, durations and keywords', () => {
+    expect(
+      promqlMetricNames(
+        'histogram_quantile(0.95, sum by (le, route) (rate(quarry_http_request_duration_seconds_bucket{job="quarry-api", route=~"/v1/.*"}[5m])))',
+      ),
+    ).toEqual(['quarry_http_request_duration_seconds_bucket']);
+    expect(
+      promqlMetricNames(
+        'kube_deployment_status_replicas_available{deployment="w"} < on (namespace, deployment) kube_deployment_spec_replicas offset 5m',
+      ),
+    ).toEqual(['kube_deployment_spec_replicas', 'kube_deployment_status_replicas_available']);
+    expect(promqlMetricNames('max(foo_total[$__rate_interval]) > 1e3 and bool bar')).toEqual([
+      'bar',
+      'foo_total',
+    ]);
+  });
+
+  it('flags a misspelt or invented metric', () => {
+    const names = promqlMetricNames(
+      'sum(rate(quarry_jobs_failed[5m])) + quarry_http_request_duration_seconds_total',
+    );
+    expect(names.filter((n) => !known(n))).toEqual([
+      'quarry_http_request_duration_seconds_total',
+      'quarry_jobs_failed',
+    ]);
+    expect(known('quarry_queue_jobs_bucket')).toBe(false); // a gauge has no buckets
+    expect(known('quarry_job_duration_seconds_bucket')).toBe(true);
+  });
+});
