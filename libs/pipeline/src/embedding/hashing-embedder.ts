@@ -26,8 +26,9 @@ const SEED_NGRAM = 0x85ebca77;
  * Lexical, not semantic, but deterministic, offline and language-independent.
  *
  * N-grams: 3-grams of each word padded with `<` `>`; for Hangul and CJK words, whose
- * syllables each carry a lot, also 2-grams. Changing any of this changes every vector,
- * so it would need a new model name and a reindex.
+ * syllables each carry a lot, also 2-grams, and a Korean word ending in a particle also
+ * counts as its stem. Changing any of this changes every vector, so it needs a new
+ * model name and a reindex.
  */
 export class HashingEmbedder implements Embedder {
   readonly model: string;
@@ -48,24 +49,25 @@ export class HashingEmbedder implements Embedder {
   }
 
   embedOne(text: string): Float32Array {
-    const counts = new Map<number, number>();
-    const add = (hash: number, weight: number) => {
-      counts.set(hash, (counts.get(hash) ?? 0) + weight);
-    };
+    // Raw term frequencies per feature kind, so the weight scales (1 + ln tf) as a whole.
+    const words = new Map<number, number>();
+    const grams = new Map<number, number>();
+    const count = (map: Map<number, number>, hash: number) =>
+      map.set(hash, (map.get(hash) ?? 0) + 1);
     const lower = text.normalize('NFC').toLowerCase();
     for (const m of lower.matchAll(WORD)) {
       const word = m[0];
-      add(hashString(word, SEED_WORD), WORD_WEIGHT);
-      const padded = `<${word}>`;
-      addNgrams(padded, 3, add);
-      if (WIDE_SCRIPT.test(word)) addNgrams(word, 2, add);
+      count(words, hashString(word, SEED_WORD));
+      addNgrams(`<${word}>`, 3, grams, count);
+      if (WIDE_SCRIPT.test(word)) {
+        addNgrams(word, 2, grams, count);
+        const stem = stripKoreanParticle(word);
+        if (stem) count(words, hashString(stem, SEED_WORD));
+      }
     }
     const vector = new Float32Array(this.dimension);
-    for (const [hash, tf] of counts) {
-      const bucket = (hash >>> 1) % this.dimension;
-      const sign = hash & 1 ? -1 : 1;
-      vector[bucket] += sign * (1 + Math.log(tf));
-    }
+    this.accumulate(vector, words, WORD_WEIGHT);
+    this.accumulate(vector, grams, NGRAM_WEIGHT);
     let norm = 0;
     for (let i = 0; i < vector.length; i++) norm += vector[i] * vector[i];
     if (norm === 0) {
@@ -77,16 +79,69 @@ export class HashingEmbedder implements Embedder {
     for (let i = 0; i < vector.length; i++) vector[i] *= inv;
     return vector;
   }
+
+  private accumulate(vector: Float32Array, counts: Map<number, number>, weight: number): void {
+    for (const [hash, tf] of counts) {
+      const bucket = (hash >>> 1) % this.dimension;
+      const sign = hash & 1 ? -1 : 1;
+      vector[bucket] += sign * weight * (1 + Math.log(tf));
+    }
+  }
+}
+
+// Common Korean particles, longest first. A word that ends in one also counts as its
+// stem, so 데비안은, 데비안을 and 데비안 share a whole-word feature.
+const PARTICLES = [
+  '으로부터',
+  '에서부터',
+  '에게서',
+  '이라는',
+  '에서',
+  '에게',
+  '한테',
+  '으로',
+  '까지',
+  '부터',
+  '처럼',
+  '보다',
+  '라는',
+  '은',
+  '는',
+  '이',
+  '가',
+  '을',
+  '를',
+  '의',
+  '에',
+  '와',
+  '과',
+  '도',
+  '로',
+  '만',
+];
+const HANGUL_WORD = /^[\uac00-\ud7a3]+$/;
+
+function stripKoreanParticle(word: string): string | undefined {
+  if (!HANGUL_WORD.test(word)) return undefined;
+  for (const p of PARTICLES) {
+    if (word.length - p.length >= 2 && word.endsWith(p)) return word.slice(0, -p.length);
+  }
+  return undefined;
 }
 
 /** Character n-grams by code point, so an astral character is never cut in half. */
-function addNgrams(word: string, n: number, add: (hash: number, weight: number) => void): void {
+function addNgrams(
+  word: string,
+  n: number,
+  map: Map<number, number>,
+  count: (map: Map<number, number>, hash: number) => void,
+): void {
   const cps = Array.from(word);
   if (cps.length < n) return;
   for (let i = 0; i + n <= cps.length; i++) {
     let gram = cps[i];
     for (let k = 1; k < n; k++) gram += cps[i + k];
-    add(hashString(gram, SEED_NGRAM ^ n), NGRAM_WEIGHT);
+    count(map, hashString(gram, SEED_NGRAM ^ n));
   }
 }
 
