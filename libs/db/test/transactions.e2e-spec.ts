@@ -83,7 +83,6 @@ describe('withTransaction', () => {
   });
 
   it('does not leak the transaction into work started outside it', async () => {
-    let outsideManager: unknown;
     await withTransaction(ds, async (manager) => {
       await new Promise<void>((resolve) =>
         setImmediate(() => {
@@ -92,8 +91,7 @@ describe('withTransaction', () => {
         }),
       );
     });
-    outsideManager = getManager(ds);
-    expect(outsideManager).toBe(ds.manager);
+    expect(getManager(ds)).toBe(ds.manager);
   });
 
   it('serialises two concurrent read-modify-write transactions on one row (SELECT … FOR UPDATE)', async () => {
