@@ -200,6 +200,29 @@ describe.each(TARGETS)('k8s/%s', (target) => {
     expect(check.command).toEqual(['node', 'dist/apps/cli/src/main.js', 'check-data', '--json']);
   });
 
+  it('the pre-rollout selection holds everything the migration Job needs', () => {
+    // k8s/README.md applies `app.kubernetes.io/component in (setup,migrate)` first.
+    const selected = objects.filter((o) =>
+      ['setup', 'migrate'].includes(o.metadata.labels?.['app.kubernetes.io/component'] ?? ''),
+    );
+    const has = (kind: string, name: string) =>
+      selected.some((o) => o.kind === kind && o.metadata.name === name);
+    const job = get(objects, 'Job', 'quarry-migrate');
+    const spec = podSpecOf(job);
+    expect(has('Job', 'quarry-migrate')).toBe(true);
+    expect(has('ServiceAccount', spec.serviceAccountName)).toBe(true);
+    const namespace = job.metadata.namespace;
+    if (namespace) expect(has('Namespace', namespace)).toBe(true);
+    for (const ref of spec.containers[0].envFrom) {
+      if (ref.configMapRef) expect(has('ConfigMap', ref.configMapRef.name)).toBe(true);
+      // A Secret that the overlay generates must come along; prod's is created out of band.
+      if (ref.secretRef && objects.some((o) => o.kind === 'Secret')) {
+        expect(has('Secret', ref.secretRef.name)).toBe(true);
+      }
+    }
+    expect(selected.filter((o) => o.kind === 'Deployment')).toEqual([]);
+  });
+
   it('gives Qdrant persistent storage and its own probes', () => {
     const qdrant = get(objects, 'StatefulSet', 'quarry-qdrant');
     expect(qdrant.spec.volumeClaimTemplates[0].metadata.name).toBe('storage');
