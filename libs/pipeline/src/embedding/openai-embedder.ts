@@ -87,7 +87,8 @@ export class OpenAiEmbedder implements Embedder {
         });
       } catch (err) {
         signal?.throwIfAborted();
-        const timedOut = err instanceof Error && err.name === 'TimeoutError';
+        // DOMException (the timeout) need not be an `instanceof Error` across realms.
+        const timedOut = (err as { name?: unknown } | null)?.name === 'TimeoutError';
         lastError = new EmbedderUnavailableError(
           timedOut
             ? `The embedding service at ${this.url} did not answer within ${this.timeoutMs} ms`
