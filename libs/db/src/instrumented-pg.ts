@@ -119,5 +119,10 @@ export function instrumentedPg(instrumentation: PoolInstrumentation): typeof pg 
   }
 
   // Everything else (types, defaults, Client) comes from the real module.
-  return Object.assign(Object.create(pg) as typeof pg, { Pool: InstrumentedPool });
+  // defineProperty, not assignment: under tsc's CommonJS interop the namespace exposes
+  // `Pool` as a getter-only property that a plain assignment cannot shadow.
+  return Object.defineProperty(Object.create(pg) as typeof pg, 'Pool', {
+    value: InstrumentedPool,
+    enumerable: true,
+  });
 }
