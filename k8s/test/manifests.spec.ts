@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 // The constant's own file, not the lib's index: these tests need no Nest or prom-client.
 import { HealthPaths } from '../../libs/observability/src/health-paths';
+import { unknownFields } from './known-fields';
 import { K8sObject, k8sDir, parseYamlObjects, renderKustomization, schemaProblems } from './render';
 
 type PodSpec = any;
@@ -79,6 +80,10 @@ describe.each(TARGETS)('k8s/%s', (target) => {
   it('is valid against the Kubernetes (and KEDA, prometheus-operator) schemas', () => {
     expect(objects.length).toBeGreaterThan(15);
     expect(schemaProblems(objects)).toEqual([]);
+  });
+
+  it('declares no field that the API server would reject as unknown', () => {
+    expect(unknownFields(objects)).toEqual([]);
   });
 
   it('pins every image to a version and never uses latest', () => {
@@ -310,6 +315,7 @@ describe('k8s/base/secret.example.yaml', () => {
 
   it('is a valid Secret holding every secret variable, and no real value', () => {
     expect(schemaProblems([secret])).toEqual([]);
+    expect(unknownFields([secret])).toEqual([]);
     expect(Object.keys(secret.stringData ?? {}).sort()).toEqual(
       [
         'BULL_BOARD_PASSWORD',
@@ -352,5 +358,19 @@ describe('schema validation', () => {
     ]);
     expect(problems.map((p) => p.name)).toEqual(['x', 'y', 'z']);
     expect(problems[0].error).toMatch(/replicas must be integer/);
+  });
+
+  it('rejects misspelt fields that the schemas alone let through', () => {
+    const prod = structuredClone(rendered.get('overlays/prod') ?? []);
+    const api = get(prod, 'Deployment', 'quarry-api');
+    api.spec.template.spec.terminationGracePeriodSecond = 45;
+    api.spec.template.spec.containers[0].readinessProbe.httpGet.paht = '/health/ready';
+    get(prod, 'ScaledObject', 'quarry-worker').spec.minReplicas = 1;
+    expect(schemaProblems(prod)).toEqual([]);
+    expect(unknownFields(prod).sort()).toEqual([
+      'Deployment/quarry-api: unknown field spec.template.spec.containers[0].readinessProbe.httpGet.paht',
+      'Deployment/quarry-api: unknown field spec.template.spec.terminationGracePeriodSecond',
+      'ScaledObject/quarry-worker: unknown field spec.minReplicas',
+    ]);
   });
 });
