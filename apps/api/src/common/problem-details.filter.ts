@@ -1,0 +1,137 @@
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import { isConnectionLost, isPoolExhausted, isTransactionTimeout } from '@quarry/db';
+import { QueueUnavailableError } from '@quarry/queue';
+import { VectorStoreUnavailableError } from '@quarry/vector';
+import type { Request, Response } from 'express';
+import { STATUS_CODES } from 'node:http';
+
+/** RFC 9457 problem details. */
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  errors?: string[];
+  [extension: string]: unknown;
+}
+
+export const PROBLEM_JSON = 'application/problem+json';
+
+/** Throw this to answer with a specific problem (extra members are RFC 9457 extensions). */
+export class ProblemException extends HttpException {
+  constructor(
+    status: number,
+    detail: string,
+    readonly extensions: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail, status);
+  }
+}
+
+interface Mapped {
+  status: number;
+  detail: string;
+  headers?: Record<string, string>;
+  errors?: string[];
+  extensions?: Record<string, unknown>;
+}
+
+/**
+ * Every error leaves the api as application/problem+json: validation failures, unknown
+ * routes and malformed JSON as 4xx a person can act on; a dependency that is down or a
+ * pool that is exhausted as 503 with Retry-After; anything unexpected as a 500 that
+ * shows nothing internal.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Problem');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const req = http.getRequest<Request>();
+    const res = http.getResponse<Response>();
+    const mapped = this.map(exception);
+    if (mapped.status >= 500) {
+      this.logger.error(
+        { err: exception, path: req.originalUrl, status: mapped.status },
+        mapped.status === 500 ? 'unhandled error' : mapped.detail,
+      );
+    }
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    const body: ProblemDetails = {
+      type: 'about:blank',
+      title: STATUS_CODES[mapped.status] ?? 'Error',
+      status: mapped.status,
+      detail: mapped.detail,
+      instance: req.originalUrl,
+      ...(mapped.errors ? { errors: mapped.errors } : {}),
+      ...mapped.extensions,
+    };
+    for (const [name, value] of Object.entries(mapped.headers ?? {})) res.setHeader(name, value);
+    res.status(mapped.status).type(PROBLEM_JSON).send(JSON.stringify(body));
+  }
+
+  private map(exception: unknown): Mapped {
+    if (exception instanceof ProblemException) {
+      return {
+        status: exception.getStatus(),
+        detail: exception.message,
+        extensions: exception.extensions,
+        headers: exception.headers,
+      };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      if (typeof response === 'object' && response !== null) {
+        const message = (response as { message?: unknown }).message;
+        if (Array.isArray(message)) {
+          return { status, detail: message.join('; '), errors: message.map(String) };
+        }
+        if (typeof message === 'string') return { status, detail: message };
+      }
+      return { status, detail: exception.message };
+    }
+    if (isPoolExhausted(exception)) {
+      return {
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        detail: 'The database is busy: no connection became free in time. Retry shortly.',
+        headers: { 'Retry-After': String(exception.retryAfterSeconds) },
+      };
+    }
+    if (isConnectionLost(exception) || isTransactionTimeout(exception)) {
+      return {
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        detail: 'The database connection was interrupted. Nothing was changed; retry the request.',
+        headers: { 'Retry-After': '1' },
+      };
+    }
+    if (exception instanceof QueueUnavailableError) {
+      return {
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        detail: 'The job queue is unavailable. Retry shortly.',
+        headers: { 'Retry-After': '5' },
+      };
+    }
+    if (exception instanceof VectorStoreUnavailableError) {
+      return {
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        detail: 'The vector index is unavailable. Retry shortly.',
+        headers: { 'Retry-After': '5' },
+      };
+    }
+    return { status: HttpStatus.INTERNAL_SERVER_ERROR, detail: 'An unexpected error occurred.' };
+  }
+}

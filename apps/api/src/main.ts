@@ -1,0 +1,17 @@
+import 'reflect-metadata';
+import { loadConfigOrExit } from '@quarry/core';
+import { createApiApp } from './create-api-app';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit({ app: 'api' });
+  const app = await createApiApp(config);
+  await app.listen(config.http.port, process.env.HOST ?? '0.0.0.0');
+  app.getHttpServer().keepAliveTimeout = 65_000;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `quarry-api failed to start: ${err instanceof Error ? err.stack : String(err)}\n`,
+  );
+  process.exit(1);
+});

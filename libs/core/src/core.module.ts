@@ -1,0 +1,67 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { ConfigModule, QuarryConfig } from '@quarry/config';
+import { DbModule } from '@quarry/db';
+import { ObservabilityModule } from '@quarry/observability';
+import { QueueModule } from '@quarry/queue';
+import { VectorModule } from '@quarry/vector';
+
+export interface CoreModuleOptions {
+  config: QuarryConfig;
+  /** `producer` for api and cli (fail fast), `worker` for the worker fleet */
+  queueRole: 'producer' | 'worker';
+  /** wire the Qdrant gateway (default true) */
+  vector?: boolean;
+  /**
+   * Create or check the collection at start (default true). The api leaves it to the
+   * worker: uploads must keep working while Qdrant is down.
+   */
+  vectorBootstrap?: boolean;
+}
+
+/**
+ * The outside systems every Quarry process talks to, wired once from the validated
+ * configuration: config, logging and metrics, PostgreSQL, Redis queues and Qdrant.
+ */
+@Module({})
+export class CoreModule {
+  static forRoot(options: CoreModuleOptions): DynamicModule {
+    const { config } = options;
+    const appName = config.db.applicationName;
+    return {
+      module: CoreModule,
+      imports: [
+        ConfigModule.forRoot({ app: config.app, config }),
+        ObservabilityModule.forRoot({
+          appName,
+          level: config.log.level,
+          pretty: config.log.pretty,
+          shutdownGraceMs: config.shutdown.graceMs,
+        }),
+        TerminusModule,
+        DbModule.forRoot(config.db),
+        QueueModule.forRoot({
+          url: config.redis.url,
+          prefix: config.redis.prefix,
+          role: options.queueRole,
+          ingestMaxAttempts: config.worker.ingestMaxAttempts,
+          cleanupMaxAttempts: config.worker.cleanupMaxAttempts,
+          connectionName: appName,
+        }),
+        ...(options.vector === false
+          ? []
+          : [
+              VectorModule.forRoot({
+                url: config.qdrant.url,
+                apiKey: config.qdrant.apiKey,
+                collection: config.qdrant.collection,
+                dimension: config.qdrant.dimension,
+                timeoutMs: config.qdrant.timeoutMs,
+                bootstrap: options.vectorBootstrap ?? true,
+              }),
+            ]),
+      ],
+      exports: [TerminusModule],
+    };
+  }
+}
