@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 // The catalogue's own file, not the lib's index: these tests need no Nest or prom-client.
 import { MetricNames } from '../../libs/observability/src/metric-names';
-import { isKnownMetric, promqlMetricNames } from './promql-metric-names';
+import {
+  documentedLabels,
+  isKnownMetric,
+  promqlLabelUses,
+  promqlMetricNames,
+} from './promql-metric-names';
 import { k8sDir, parseYamlObjects } from './render';
 
 /** Standard series that Quarry does not define but may alert and chart on. */
@@ -121,6 +126,83 @@ describe('metric names in alert rules and the dashboard', () => {
     const base = (n: string) => n.replace(/_(bucket|sum|count)$/, '');
     const charted = new Set([...used].map((n) => (histograms.includes(base(n)) ? base(n) : n)));
     expect(catalogue.filter((n) => !charted.has(n))).toEqual([]);
+  });
+});
+
+/** Labels every scraped series carries (Prometheus target labels, PodMonitor relabelling). */
+const TARGET_LABELS = ['job', 'instance', 'namespace', 'pod', 'container', 'endpoint', 'service'];
+const KUBE_STATE_LABELS = ['namespace', 'deployment', 'job_name'];
+const catalogueLabels = documentedLabels(catalogueSource);
+
+function labelsOf(metric: string): Map<string, string[] | null> {
+  const base = metric.replace(/_(bucket|sum|count)$/, '');
+  const labels = new Map<string, string[] | null>(TARGET_LABELS.map((l) => [l, null]));
+  const documented = catalogueLabels.get(catalogueLabels.has(metric) ? metric : base);
+  for (const [l, v] of documented ?? []) labels.set(l, v);
+  if (metric.endsWith('_bucket')) labels.set('le', null);
+  if (metric.startsWith('kube_')) for (const l of KUBE_STATE_LABELS) labels.set(l, null);
+  return labels;
+}
+
+/** Every label an expression matches or groups on must exist on the series it reads. */
+function labelProblems(expr: string): string[] {
+  const metrics = exprMetrics(expr);
+  const problems: string[] = [];
+  for (const use of promqlLabelUses(
+    expr.replace(/label_values\(\s*([\w:]+)\s*,\s*\w+\s*\)/g, '$1'),
+  )) {
+    const scope = use.metric ? [use.metric] : metrics;
+    const known = scope.map(labelsOf);
+    if (!known.some((l) => l.has(use.label))) {
+      problems.push(`${use.label} is not a label of ${scope.join(', ')}`);
+      continue;
+    }
+    const allowed = known.map((l) => l.get(use.label)).find((v) => Array.isArray(v));
+    if (!allowed || use.value === undefined || use.value.includes('$') || use.op?.startsWith('!'))
+      continue;
+    const values = use.op === '=~' ? use.value.split('|') : [use.value];
+    for (const v of values)
+      if (!allowed.includes(v))
+        problems.push(`${use.label}="${v}" is not one of ${allowed.join('|')}`);
+  }
+  return problems;
+}
+
+describe('labels in alert rules and the dashboard', () => {
+  it('reads the labels the catalogue documents', () => {
+    expect(catalogueLabels.get(MetricNames.dbPoolConnections)).toEqual(
+      new Map([
+        ['pool', ['primary', 'replica']],
+        ['state', ['total', 'idle', 'waiting']],
+      ]),
+    );
+    expect(catalogueLabels.get(MetricNames.dbPoolExhaustedTotal)).toEqual(new Map());
+  });
+
+  it('every rule matches and groups on labels its metrics carry, with values they take', () => {
+    expect(rules.flatMap((r) => labelProblems(r.expr).map((p) => `${r.alert}: ${p}`))).toEqual([]);
+  });
+
+  it('every dashboard query does too', () => {
+    expect(
+      dashboardExprs.flatMap((e) => labelProblems(e.expr).map((p) => `${e.where}: ${p}`)),
+    ).toEqual([]);
+  });
+
+  it('flags a wrong label or value', () => {
+    expect(
+      labelProblems(
+        'sum by (status) (rate(quarry_http_request_duration_seconds_count{job="quarry-api"}[5m]))',
+      ),
+    ).toEqual(['status is not a label of quarry_http_request_duration_seconds_count']);
+    expect(labelProblems('quarry_db_pool_connections{state="wait"} > 0')).toEqual([
+      'state="wait" is not one of total|idle|waiting',
+    ]);
+    expect(
+      labelProblems(
+        'histogram_quantile(0.9, sum by (le) (rate(quarry_job_duration_seconds_bucket[5m])))',
+      ),
+    ).toEqual([]);
   });
 });
 

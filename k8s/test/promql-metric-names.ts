@@ -66,3 +66,52 @@ export function isKnownMetric(
     (s) => name.endsWith(s) && histograms.includes(name.slice(0, -s.length)),
   );
 }
+
+export interface LabelUse {
+  /** The metric the matcher is attached to; absent for by/on/without lists. */
+  metric?: string;
+  label: string;
+  op?: string;
+  value?: string;
+}
+
+/** Label names (and matcher values) that a PromQL expression relies on. */
+export function promqlLabelUses(expr: string): LabelUse[] {
+  const uses: LabelUse[] = [];
+  for (const sel of expr.matchAll(/([A-Za-z_:][A-Za-z0-9_:]*)?\s*\{([^}]*)\}/g)) {
+    for (const m of sel[2].matchAll(/([A-Za-z_]\w*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"/g)) {
+      uses.push({ metric: sel[1], label: m[1], op: m[2], value: m[3] });
+    }
+  }
+  for (const group of expr.matchAll(
+    /\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g,
+  )) {
+    for (const label of group[1].split(',').map((l) => l.trim())) {
+      if (label) uses.push({ label });
+    }
+  }
+  return uses;
+}
+
+/**
+ * The labels a catalogue entry documents in its comment, e.g.
+ * `/** gauge {queue, state: waiting|active} *\/` gives queue (any value) and state
+ * (waiting or active).
+ */
+export function documentedLabels(
+  catalogueSource: string,
+): Map<string, Map<string, string[] | null>> {
+  const out = new Map<string, Map<string, string[] | null>>();
+  for (const m of catalogueSource.matchAll(
+    /\/\*\*([^*]*(?:\*(?!\/)[^*]*)*)\*\/\s*\w+:\s*'([^']+)'/g,
+  )) {
+    const labels = new Map<string, string[] | null>();
+    const braces = /\{([^}]*)\}/.exec(m[1]);
+    for (const part of braces ? braces[1].split(',') : []) {
+      const [name, values] = part.split(':').map((p) => p.trim());
+      if (name) labels.set(name, values ? values.split('|').map((v) => v.trim()) : null);
+    }
+    out.set(m[2], labels);
+  }
+  return out;
+}
