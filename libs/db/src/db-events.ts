@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 
 export type PoolRole = 'primary' | 'replica';
@@ -46,10 +47,23 @@ export interface DbEventMap {
  * so can anything else that wants to react, e.g. tests or an alerting hook.
  */
 export class DbEvents extends EventEmitter<DbEventMap> {
+  private readonly logger = new Logger('DbEvents');
+
   constructor() {
     super();
-    // A listener that throws must not break the query path that emitted the event.
     this.setMaxListeners(50);
+  }
+
+  /** A listener that throws must not break the query path that emitted the event. */
+  override emit<K extends keyof DbEventMap>(event: K, ...args: DbEventMap[K]): boolean {
+    try {
+      return super.emit(event as keyof DbEventMap, ...(args as [never]));
+    } catch (err) {
+      this.logger.warn(
+        `a "${String(event)}" listener failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
+      return true;
+    }
   }
 }
 

@@ -67,8 +67,9 @@ export function getRepository<T extends ObjectLiteral>(
  * throws. After timeoutMs the transaction is rolled back by ending its backend (which
  * also stops a statement still running) and TransactionTimeoutError is raised.
  * A connection that died mid-transaction raises ConnectionLostError; the client is
- * destroyed, so the next caller gets a healthy connection. Never retried here: fn may
- * have effects outside the database.
+ * destroyed, so the next caller gets a healthy connection. Only BEGIN is retried (once,
+ * when its connection turns out dead): once fn has run, nothing is, since fn may have
+ * effects outside the database.
  */
 export async function withTransaction<T>(
   dataSource: DataSource,
@@ -83,30 +84,12 @@ export async function withTransaction<T>(
     options.timeoutMs ?? runtime?.options.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS;
   const events = runtime?.events;
   const started = Date.now();
-  const runner = dataSource.createQueryRunner('master');
-
-  let client: PoolClient;
-  try {
-    client = (await runner.connect()) as PoolClient;
-  } catch (err) {
-    await runner.release().catch(() => undefined);
-    throw toDbError(err, {
-      acquireTimeoutMs: runtime?.options.acquireTimeoutMs,
-      operation: 'connect',
-    });
-  }
+  const { runner, client } = await begin(dataSource, options.isolation, timeoutMs);
 
   let timer: NodeJS.Timeout | undefined;
   let timedOut = false;
   let discard = false;
   try {
-    await runner.startTransaction(options.isolation);
-    // Server-side limits as well, so nothing outlives the budget even if this process stalls.
-    await runner.query(
-      `SELECT set_config('statement_timeout', $1, true),
-              set_config('idle_in_transaction_session_timeout', $1, true)`,
-      [String(Math.max(1, Math.ceil(timeoutMs)))],
-    );
     const work = context.run({ dataSource, manager: runner.manager, queryRunner: runner }, () =>
       fn(runner.manager),
     );
@@ -164,6 +147,44 @@ export async function withTransaction<T>(
   } finally {
     if (discard) await discardConnection(runner, client);
     else await runner.release();
+  }
+}
+
+/**
+ * Checks out a primary connection and opens the transaction with server-side limits, so
+ * nothing outlives the budget even if this process stalls. A connection found dead at
+ * BEGIN (killed while idle in the pool a moment ago) is discarded and BEGIN is retried
+ * once on a fresh one: nothing of the caller's work has run yet.
+ */
+async function begin(
+  dataSource: DataSource,
+  isolation: IsolationLevel | undefined,
+  timeoutMs: number,
+): Promise<{ runner: QueryRunner; client: PoolClient }> {
+  const runtime = dbRuntimeOf(dataSource);
+  for (let attempt = 1; ; attempt += 1) {
+    const runner = dataSource.createQueryRunner('master');
+    let client: PoolClient | undefined;
+    try {
+      client = (await runner.connect()) as PoolClient;
+      await runner.startTransaction(isolation);
+      await runner.query(
+        `SELECT set_config('statement_timeout', $1, true),
+                set_config('idle_in_transaction_session_timeout', $1, true)`,
+        [String(Math.max(1, Math.ceil(timeoutMs)))],
+      );
+      return { runner, client };
+    } catch (err) {
+      const lost = classifyDbError(err).kind === 'connection-lost' || runner.isReleased;
+      if (client && lost) await discardConnection(runner, client);
+      else if (client) await runner.rollbackTransaction().catch(() => undefined);
+      await runner.release().catch(() => undefined);
+      if (lost && client && attempt === 1) continue;
+      throw toDbError(err, {
+        acquireTimeoutMs: runtime?.options.acquireTimeoutMs,
+        operation: client ? 'BEGIN' : 'connect',
+      });
+    }
   }
 }
 

@@ -102,6 +102,31 @@ describe('connection resilience', () => {
     expect(results.map((r) => r[0].i)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
+  it('opens a transaction right after every pooled connection was killed (BEGIN retried on a fresh one)', async () => {
+    await warmPool(4);
+    expect(await terminateAll()).toBe(4);
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        withTransaction(ds, async (m) => (await m.query(`SELECT 1 AS ok`))[0].ok as number),
+      ),
+    );
+    expect(results).toEqual([1, 1, 1, 1]);
+  });
+
+  it('does not let a throwing event listener break the query path', async () => {
+    const throwing = () => {
+      throw new Error('listener bug');
+    };
+    events.on('commit', throwing);
+    try {
+      await expect(
+        withTransaction(ds, async (m) => (await m.query(`SELECT 2 AS v`))[0].v),
+      ).resolves.toBe(2);
+    } finally {
+      events.off('commit', throwing);
+    }
+  });
+
   it('raises a connection-level error for an in-flight query and never hands that client out again', async () => {
     await warmPool(4);
     const inflight = ds.query(`SELECT pg_sleep(5) AS in_flight_marker`);
