@@ -87,6 +87,22 @@ describe('HashingEmbedder', () => {
     expect(cosine(pv[2], pv[3])).toBeLessThan(0.25);
   });
 
+  it('is a bag of features: word order does not matter, even for thousands of features', async () => {
+    const words = Array.from(
+      { length: 4000 },
+      (_, i) => `w${i.toString(36)}x${(i * 7919).toString(36)} 단어${i}를`,
+    );
+    const shuffled = [...words].reverse();
+    const warm = new HashingEmbedder();
+    await warm.embed(['warm up the reused tables first']);
+    const [a] = await warm.embed([words.join(' ')]);
+    const [b] = await new HashingEmbedder().embed([shuffled.join(' ')]);
+    expect(cosine(a, b)).toBeCloseTo(1, 5);
+    const [c] = await warm.embed(['short text after a long one']);
+    const [d] = await new HashingEmbedder().embed(['short text after a long one']);
+    expect(Array.from(c)).toEqual(Array.from(d));
+  });
+
   it('gives text without words a fixed unit vector rather than zeros', async () => {
     const [a, b] = await embedder.embed(['', '... !!!']);
     expect(norm(a)).toBeCloseTo(1, 6);

@@ -33,6 +33,9 @@ const SEED_NGRAM = 0x85ebca77;
 export class HashingEmbedder implements Embedder {
   readonly model: string;
   readonly dimension: number;
+  // Reused between calls (embedOne is synchronous, so never shared by two at once).
+  private readonly words = new FeatureCounts();
+  private readonly grams = new FeatureCounts();
 
   constructor(options: HashingEmbedderOptions = {}) {
     this.dimension = options.dimension ?? DEFAULT_EMBEDDING_DIM;
@@ -50,19 +53,17 @@ export class HashingEmbedder implements Embedder {
 
   embedOne(text: string): Float32Array {
     // Raw term frequencies per feature kind, so the weight scales (1 + ln tf) as a whole.
-    const words = new Map<number, number>();
-    const grams = new Map<number, number>();
-    const count = (map: Map<number, number>, hash: number) =>
-      map.set(hash, (map.get(hash) ?? 0) + 1);
+    const words = this.words.reset();
+    const grams = this.grams.reset();
     const lower = text.normalize('NFC').toLowerCase();
     for (const m of lower.matchAll(WORD)) {
       const word = m[0];
-      count(words, hashString(word, SEED_WORD));
-      addNgrams(`<${word}>`, 3, grams, count);
+      words.add(hashString(word, SEED_WORD));
+      addNgrams(`<${word}>`, 3, grams);
       if (WIDE_SCRIPT.test(word)) {
-        addNgrams(word, 2, grams, count);
+        addNgrams(word, 2, grams);
         const stem = stripKoreanParticle(word);
-        if (stem) count(words, hashString(stem, SEED_WORD));
+        if (stem) words.add(hashString(stem, SEED_WORD));
       }
     }
     const vector = new Float32Array(this.dimension);
@@ -80,11 +81,13 @@ export class HashingEmbedder implements Embedder {
     return vector;
   }
 
-  private accumulate(vector: Float32Array, counts: Map<number, number>, weight: number): void {
-    for (const [hash, tf] of counts) {
+  private accumulate(vector: Float32Array, counts: FeatureCounts, weight: number): void {
+    for (let k = 0; k < counts.size; k++) {
+      const slot = counts.slots[k];
+      const hash = counts.keys[slot];
       const bucket = (hash >>> 1) % this.dimension;
       const sign = hash & 1 ? -1 : 1;
-      vector[bucket] += sign * weight * (1 + Math.log(tf));
+      vector[bucket] += sign * weight * (1 + Math.log(counts.counts[slot]));
     }
   }
 }
@@ -129,26 +132,95 @@ function stripKoreanParticle(word: string): string | undefined {
   return undefined;
 }
 
-/** Character n-grams by code point, so an astral character is never cut in half. */
-function addNgrams(
-  word: string,
-  n: number,
-  map: Map<number, number>,
-  count: (map: Map<number, number>, hash: number) => void,
-): void {
-  const cps = Array.from(word);
-  if (cps.length < n) return;
-  for (let i = 0; i + n <= cps.length; i++) {
-    let gram = cps[i];
-    for (let k = 1; k < n; k++) gram += cps[i + k];
-    count(map, hashString(gram, SEED_NGRAM ^ n));
+/**
+ * Character n-grams by code point, so an astral character is never cut in half. Hashes
+ * each gram in place (same result as hashing the substring) to avoid an allocation per
+ * gram: this loop is most of the embedder's time.
+ */
+function addNgrams(word: string, n: number, into: FeatureCounts): void {
+  const starts = codePointStarts(word);
+  const cps = starts.length - 1;
+  for (let i = 0; i + n <= cps; i++) {
+    into.add(hashRange(word, starts[i], starts[i + n], SEED_NGRAM ^ n));
   }
+}
+
+/**
+ * Open-addressing counter keyed by 32-bit feature hash: several times faster than a
+ * Map<number, number> here and allocation-free once warm.
+ */
+class FeatureCounts {
+  keys = new Uint32Array(4096);
+  counts = new Uint32Array(4096);
+  slots = new Int32Array(4096);
+  size = 0;
+
+  reset(): this {
+    for (let k = 0; k < this.size; k++) this.counts[this.slots[k]] = 0;
+    this.size = 0;
+    return this;
+  }
+
+  add(hash: number): void {
+    const mask = this.keys.length - 1;
+    let i = hash & mask;
+    while (this.counts[i] !== 0 && this.keys[i] !== hash) i = (i + 1) & mask;
+    if (this.counts[i] === 0) {
+      this.keys[i] = hash;
+      this.slots[this.size++] = i;
+      if (this.size * 2 > this.keys.length) {
+        this.counts[i] = 1;
+        this.grow();
+        return;
+      }
+    }
+    this.counts[i]++;
+  }
+
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldCounts = this.counts;
+    const oldSlots = this.slots;
+    const oldSize = this.size;
+    this.keys = new Uint32Array(oldKeys.length * 2);
+    this.counts = new Uint32Array(oldKeys.length * 2);
+    this.slots = new Int32Array(oldKeys.length * 2);
+    this.size = 0;
+    const mask = this.keys.length - 1;
+    for (let k = 0; k < oldSize; k++) {
+      const slot = oldSlots[k];
+      let i = oldKeys[slot] & mask;
+      while (this.counts[i] !== 0) i = (i + 1) & mask;
+      this.keys[i] = oldKeys[slot];
+      this.counts[i] = oldCounts[slot];
+      this.slots[this.size++] = i;
+    }
+  }
+}
+
+/** Offsets where each code point starts, plus the string length at the end. */
+function codePointStarts(s: string): number[] {
+  const starts: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xdc00 && c <= 0xdfff && i > 0) {
+      const prev = s.charCodeAt(i - 1);
+      if (prev >= 0xd800 && prev <= 0xdbff) continue;
+    }
+    starts.push(i);
+  }
+  starts.push(s.length);
+  return starts;
 }
 
 /** FNV-1a over UTF-16 code units, then murmur3's fmix32 to spread the bits. */
 export function hashString(s: string, seed: number): number {
+  return hashRange(s, 0, s.length, seed);
+}
+
+function hashRange(s: string, start: number, end: number, seed: number): number {
   let h = (0x811c9dc5 ^ seed) >>> 0;
-  for (let i = 0; i < s.length; i++) {
+  for (let i = start; i < end; i++) {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
