@@ -41,7 +41,11 @@ export async function pingDatabase(
     ]);
   } finally {
     clearTimeout(timer);
-    void client.end().catch(() => undefined);
+    // Bounded: ending a client that never finished connecting can wait on the peer forever.
+    await Promise.race([
+      client.end().catch(() => undefined),
+      new Promise((resolve) => setTimeout(resolve, 200).unref()),
+    ]);
   }
 }
 

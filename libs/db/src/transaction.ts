@@ -35,6 +35,11 @@ interface TransactionContext {
 const context = new AsyncLocalStorage<TransactionContext>();
 
 const DEFAULT_TRANSACTION_TIMEOUT_MS = 30_000;
+/**
+ * The server-side limits are a backstop for a stalled process; the slack lets the
+ * client-side timer win the race normally, so callers see TransactionTimeoutError.
+ */
+const SERVER_LIMIT_SLACK_MS = 1_000;
 /** Bound on the out-of-band cancel after a timeout; the error is raised either way. */
 const ABORT_BUDGET_MS = 2_000;
 
@@ -171,7 +176,7 @@ async function begin(
       await runner.query(
         `SELECT set_config('statement_timeout', $1, true),
                 set_config('idle_in_transaction_session_timeout', $1, true)`,
-        [String(Math.max(1, Math.ceil(timeoutMs)))],
+        [String(Math.ceil(timeoutMs) + SERVER_LIMIT_SLACK_MS)],
       );
       return { runner, client };
     } catch (err) {

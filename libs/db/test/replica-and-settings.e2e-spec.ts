@@ -122,14 +122,14 @@ describe('pool settings reach the server', () => {
               current_setting('idle_in_transaction_session_timeout') AS idle_tx`,
     );
     expect(row).toEqual({ app: appName, statement: '7s', idle_tx: '9s' });
-    // Inside withTransaction the transaction's own budget bounds both, and reverts after.
+    // Inside withTransaction the transaction's own budget (plus slack) bounds both, and reverts after.
     const inside = await withTransaction(
       ds,
       async (m) =>
         (await m.query(`SELECT current_setting('statement_timeout') AS s`))[0].s as string,
       { timeoutMs: 1_500 },
     );
-    expect(inside).toBe('1500ms');
+    expect(inside).toBe('2500ms');
     const [after] = await ds.query(`SELECT current_setting('statement_timeout') AS s`);
     expect(after.s).toBe('7s');
   });

@@ -155,6 +155,28 @@ describe('withTransaction', () => {
     expect(states[0].n).toBe(0);
   });
 
+  it('times out while the transaction waits on something outside the database', async () => {
+    let lateError: unknown;
+    const attempt = withTransaction(
+      ds,
+      async (manager) => {
+        await manager.save(manager.create(Collection, { ownerId: 'timeout-idle', name: 'x' }));
+        await new Promise((resolve) => setTimeout(resolve, 700));
+        // runs after the timeout: must not reach the database
+        await manager
+          .save(manager.create(Collection, { ownerId: 'timeout-idle', name: 'y' }))
+          .catch((e: unknown) => {
+            lateError = e;
+          });
+      },
+      { timeoutMs: 250 },
+    );
+    await expect(attempt).rejects.toBeInstanceOf(TransactionTimeoutError);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(lateError).toBeDefined();
+    expect(await countCollections('timeout-idle')).toBe(0);
+  });
+
   it('applies the isolation level it is given', async () => {
     const level = await withTransaction(
       ds,
