@@ -13,3 +13,4 @@ export * from './embedding/embedder';
 export * from './embedding/hashing-embedder';
 export * from './embedding/openai-embedder';
 export * from './embedding/embedder-factory';
+export * from './pipeline.module';
