@@ -48,6 +48,8 @@ export class DenseVectorStore {
   private scales = new Float32Array(0);
   private errNorms = new Float32Array(0);
   private norms = new Float32Array(0);
+  /** View over the kernel's memory; replaced whenever the memory grows. */
+  private int8 = new Int8Array(0);
 
   constructor(dim: number, distance: Distance) {
     this.dim = dim;
@@ -107,19 +109,19 @@ export class DenseVectorStore {
       if (a > maxAbs) maxAbs = a;
     }
     const scale = maxAbs / 127;
-    const row = new Int8Array(
-      this.kernel.memory.buffer,
-      this.basePtr + slot * this.stride,
-      this.stride,
-    );
+    const inverse = scale > 0 ? 1 / scale : 0;
+    const row = this.int8;
+    const offset = this.basePtr + slot * this.stride;
     let errSq = 0;
     for (let i = 0; i < dim; i++) {
-      const q = scale > 0 ? Math.round(vector[i] / scale) : 0;
-      row[i] = q;
-      const e = vector[i] - q * scale;
+      const v = vector[i];
+      const x = v * inverse;
+      const q = x >= 0 ? (x + 0.5) | 0 : -((0.5 - x) | 0);
+      row[offset + i] = q;
+      const e = v - q * scale;
       errSq += e * e;
     }
-    for (let i = dim; i < this.stride; i++) row[i] = 0;
+    row.fill(0, offset + dim, offset + this.stride);
     this.scales[slot] = scale;
     this.errNorms[slot] = Math.sqrt(errSq);
     this.norms[slot] = Math.sqrt(sumSq);
@@ -158,6 +160,7 @@ export class DenseVectorStore {
       const bytes = new Uint8Array(memory.buffer);
       bytes.copyWithin(newBase, this.basePtr, this.basePtr + this.used * this.stride);
       this.basePtr = newBase;
+      this.int8 = new Int8Array(memory.buffer);
     }
     this.capacity = capacity;
   }

@@ -83,6 +83,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await router.parser.close();
       await registry.settle();
       registry.close();
     },

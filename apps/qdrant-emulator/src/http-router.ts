@@ -1,4 +1,6 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
+import { formatJsonError } from './json-error';
+import { JsonParsePool } from './json-parse-pool';
 import { QdrantError } from './qdrant-error';
 
 export interface RequestContext {
@@ -9,6 +11,8 @@ export interface RequestContext {
   rawBody: Buffer;
   /** Parsed JSON body; undefined when the request had none. */
   json(): unknown;
+  /** The same, parsed off the event loop when the body is large. */
+  jsonAsync(): Promise<unknown>;
   /** Seconds since the request arrived, for the envelope's `time`. */
   elapsed(): number;
 }
@@ -26,18 +30,7 @@ interface Route {
 const MAX_BODY = 1024 * 1024 * 1024;
 
 function jsonError(text: string, error: unknown): QdrantError {
-  const message = error instanceof Error ? error.message : String(error);
-  const position = /position (\d+)/.exec(message);
-  if (position) {
-    const pos = Number(position[1]);
-    const before = text.slice(0, pos);
-    const line = before.split('\n').length;
-    const column = pos - before.lastIndexOf('\n');
-    return QdrantError.format(`expected value at line ${line} column ${column}`);
-  }
-  if (text.trim().length === 0)
-    return QdrantError.format('EOF while parsing a value at line 1 column 0');
-  return QdrantError.format(message);
+  return QdrantError.format(formatJsonError(text, error));
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -61,6 +54,7 @@ export function sendError(
 /** Matches `METHOD /path` against registered patterns; answers in Qdrant's envelope. */
 export class Router {
   private readonly routes: Route[] = [];
+  readonly parser = new JsonParsePool();
 
   add(method: string, path: string, handler: Handler): void {
     const pattern = new RegExp(
@@ -123,6 +117,13 @@ export class Router {
           throw jsonError(text, err);
         }
         return parsed.value;
+      },
+      jsonAsync: async () => {
+        if (parsed) return parsed.value;
+        if (rawBody.length === 0) return ctx.json();
+        const value = await this.parser.parse(rawBody, () => ctx.json());
+        parsed = { value };
+        return value;
       },
     };
     try {

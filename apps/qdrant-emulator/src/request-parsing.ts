@@ -61,12 +61,12 @@ function denseValues(raw: JsonValue[], path: string): number[] {
  */
 export function parseVectorStruct(
   collection: Collection,
-  raw: JsonValue,
+  raw: JsonValue | Float32Array,
   path: string,
 ): { dense: Map<string, Float32Array>; sparse: Map<string, SparseVector> } {
   const dense = new Map<string, Float32Array>();
   const sparse = new Map<string, SparseVector>();
-  const addDense = (name: string, values: number[]) => {
+  const addDense = (name: string, values: ArrayLike<number>) => {
     const index = collection.dense.get(name);
     if (!index) throw QdrantError.wrongInput(`Not existing vector name error: ${name}`);
     if (values.length !== index.store.dim) {
@@ -76,11 +76,15 @@ export function parseVectorStruct(
     }
     dense.set(name, index.store.prepare(values));
   };
-  if (Array.isArray(raw)) {
+  if (raw instanceof Float32Array) {
+    addDense(DEFAULT_VECTOR, raw);
+  } else if (Array.isArray(raw)) {
     addDense(DEFAULT_VECTOR, denseValues(raw, `${path}.vector`));
   } else if (isObject(raw)) {
     for (const [name, value] of Object.entries(raw)) {
-      if (Array.isArray(value)) {
+      if ((value as unknown) instanceof Float32Array) {
+        addDense(name, value as unknown as Float32Array);
+      } else if (Array.isArray(value)) {
         addDense(name, denseValues(value, `${path}.${name}`));
       } else if (isSparseInput(value)) {
         if (!collection.sparseNames.has(name)) {
@@ -126,6 +130,7 @@ export function parseUpsertPoints(collection: Collection, raw: unknown): PointWr
         throw QdrantError.wrongInput('number of ids and vectors must be equal');
       }
       batch.vectors.forEach((v, i) => perPoint[i].set(DEFAULT_VECTOR, v));
+      // Float32Array vectors (parsed off-thread) pass through the map unchanged.
     } else if (isObject(batch.vectors)) {
       for (const [name, list] of Object.entries(batch.vectors)) {
         const values = expectArray(list);

@@ -1,0 +1,88 @@
+import { parentPort } from 'node:worker_threads';
+import { formatJsonError } from './json-error';
+
+/**
+ * Parses large upsert bodies off the event loop. Dense vectors (arrays of numbers) are moved
+ * into one Float32Array that is transferred back without copying; their places in the parsed
+ * value are left null and recorded in `offsets`/`lengths` by position.
+ */
+interface ParseRequest {
+  id: number;
+  buffer: ArrayBuffer;
+  byteOffset: number;
+  byteLength: number;
+}
+
+type Vec = unknown[];
+
+function isDense(value: unknown): value is Vec {
+  if (!Array.isArray(value) || value.length === 0) return false;
+  for (let i = 0; i < value.length; i++) if (typeof value[i] !== 'number') return false;
+  return true;
+}
+
+function extract(
+  value: unknown,
+): { floats: Float32Array; offsets: Int32Array; lengths: Int32Array } | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const body = value as { points?: unknown; batch?: { vectors?: unknown } };
+  let holders: Array<{ get: () => unknown; clear: () => void }> = [];
+  if (Array.isArray(body.points)) {
+    holders = body.points.map((p) => ({
+      get: () =>
+        typeof p === 'object' && p !== null ? (p as { vector?: unknown }).vector : undefined,
+      clear: () => {
+        (p as { vector?: unknown }).vector = null;
+      },
+    }));
+  } else if (
+    typeof body.batch === 'object' &&
+    body.batch !== null &&
+    Array.isArray(body.batch.vectors)
+  ) {
+    const vectors = body.batch.vectors as unknown[];
+    holders = vectors.map((_, i) => ({ get: () => vectors[i], clear: () => (vectors[i] = null) }));
+  }
+  if (holders.length === 0) return null;
+  const offsets = new Int32Array(holders.length).fill(-1);
+  const lengths = new Int32Array(holders.length);
+  let total = 0;
+  holders.forEach((h, i) => {
+    const v = h.get();
+    if (isDense(v)) {
+      offsets[i] = total;
+      lengths[i] = v.length;
+      total += v.length;
+    }
+  });
+  if (total === 0) return null;
+  const floats = new Float32Array(total);
+  holders.forEach((h, i) => {
+    if (offsets[i] < 0) return;
+    floats.set(h.get() as number[], offsets[i]);
+    h.clear();
+  });
+  return { floats, offsets, lengths };
+}
+
+parentPort?.on('message', (request: ParseRequest) => {
+  const text = Buffer.from(request.buffer, request.byteOffset, request.byteLength).toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    parentPort?.postMessage({ id: request.id, error: formatJsonError(text, err) });
+    return;
+  }
+  const extracted = extract(value);
+  parentPort?.postMessage(
+    { id: request.id, value, extracted },
+    extracted
+      ? [
+          extracted.floats.buffer as ArrayBuffer,
+          extracted.offsets.buffer as ArrayBuffer,
+          extracted.lengths.buffer as ArrayBuffer,
+        ]
+      : [],
+  );
+});

@@ -1,0 +1,203 @@
+/**
+ * Qdrant emulator benchmark: batch upsert throughput and client-observed query latency over
+ * 100,000 random 384-dimensional cosine points, against a plain-JS exact scan measured in the
+ * same run. Writes bench/results/emulator.json. Run with `npm run bench:emulator`.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { QdrantClient } from '@qdrant/js-client-rest';
+import { spawnQdrantEmulator } from '@quarry/testing';
+
+const POINTS = Number(process.env.BENCH_POINTS ?? 100_000);
+const DIM = Number(process.env.BENCH_DIM ?? 384);
+const QUERIES = Number(process.env.BENCH_QUERIES ?? 200);
+const BATCH = 1_000;
+const IN_FLIGHT = 2;
+const TOP_K = 10;
+const COLLECTION = 'bench_emulator';
+
+/** Small deterministic PRNG so runs are comparable. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomVector(next: () => number): number[] {
+  const v = new Array<number>(DIM);
+  for (let i = 0; i < DIM; i++) v[i] = next() * 2 - 1;
+  return v;
+}
+
+function normalise(v: number[]): Float32Array {
+  const out = Float32Array.from(v);
+  let sum = 0;
+  for (let i = 0; i < out.length; i++) sum += out[i] * out[i];
+  const norm = Math.sqrt(sum);
+  for (let i = 0; i < out.length; i++) out[i] /= norm;
+  return out;
+}
+
+function percentile(sorted: number[], p: number): number {
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return Number(sorted[Math.max(0, index)].toFixed(3));
+}
+
+/** The baseline: a straightforward exact cosine scan in JavaScript with a top-k list. */
+function plainScan(store: Float32Array, query: Float32Array, k: number): number[] {
+  const best: Array<{ id: number; score: number }> = [];
+  for (let p = 0; p < POINTS; p++) {
+    const base = p * DIM;
+    let s = 0;
+    for (let i = 0; i < DIM; i++) s += query[i] * store[base + i];
+    if (best.length < k || s > best[best.length - 1].score) {
+      best.push({ id: p, score: s });
+      best.sort((a, b) => b.score - a.score || a.id - b.id);
+      if (best.length > k) best.pop();
+    }
+  }
+  return best.map((b) => b.id);
+}
+
+async function main(): Promise<void> {
+  const emulator = await spawnQdrantEmulator();
+  try {
+    const client = new QdrantClient({ url: emulator.url, checkCompatibility: false });
+    await client.createCollection(COLLECTION, { vectors: { size: DIM, distance: 'Cosine' } });
+    const next = rng(42);
+    const store = new Float32Array(POINTS * DIM);
+
+    const batches: Array<{ ids: number[]; vectors: number[][] }> = [];
+    for (let start = 0; start < POINTS; start += BATCH) {
+      const ids: number[] = [];
+      const vectors: number[][] = [];
+      for (let id = start; id < Math.min(POINTS, start + BATCH); id++) {
+        const v = randomVector(next);
+        store.set(normalise(v), id * DIM);
+        ids.push(id);
+        vectors.push(v);
+      }
+      batches.push({ ids, vectors });
+    }
+
+    const upsertStarted = performance.now();
+    let cursor = 0;
+    const worker = async () => {
+      while (cursor < batches.length) {
+        const batch = batches[cursor++];
+        await client.upsert(COLLECTION, {
+          wait: true,
+          points: batch.ids.map((id, i) => ({
+            id,
+            vector: batch.vectors[i],
+            payload: { n: id % 10 },
+          })),
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+    const upsertSeconds = (performance.now() - upsertStarted) / 1000;
+    const upsertPointsPerSecond = Math.round(POINTS / upsertSeconds);
+    const count = (await client.count(COLLECTION, { exact: true })).count;
+    if (count !== POINTS) throw new Error(`expected ${POINTS} points, counted ${count}`);
+
+    const queries = Array.from({ length: QUERIES }, () => randomVector(next));
+    for (let i = 0; i < 5; i++) await client.query(COLLECTION, { query: queries[i], limit: TOP_K });
+
+    const latencies: number[] = [];
+    let exactMatches = 0;
+    let checked = 0;
+    const baseline: number[] = [];
+    for (let q = 0; q < QUERIES; q++) {
+      const t0 = performance.now();
+      const result = await client.query(COLLECTION, { query: queries[q], limit: TOP_K });
+      latencies.push(performance.now() - t0);
+      if (q < 20) {
+        const t1 = performance.now();
+        const expected = plainScan(store, normalise(queries[q]), TOP_K);
+        baseline.push(performance.now() - t1);
+        checked++;
+        const got = result.points.map((p) => p.id);
+        if (JSON.stringify(got) === JSON.stringify(expected)) exactMatches++;
+      }
+    }
+    latencies.sort((a, b) => a - b);
+    baseline.sort((a, b) => a - b);
+
+    const filtered: number[] = [];
+    for (let q = 0; q < 50; q++) {
+      const t0 = performance.now();
+      await client.query(COLLECTION, {
+        query: queries[q],
+        limit: TOP_K,
+        filter: { must: [{ key: 'n', match: { value: 3 } }] },
+      });
+      filtered.push(performance.now() - t0);
+    }
+    filtered.sort((a, b) => a - b);
+
+    const result = {
+      benchmark: 'qdrant-emulator',
+      date: new Date().toISOString(),
+      node: process.version,
+      cpus: (await import('node:os')).cpus().length,
+      points: POINTS,
+      dim: DIM,
+      distance: 'Cosine',
+      upsert: {
+        batch_size: BATCH,
+        in_flight: IN_FLIGHT,
+        wait: true,
+        seconds: Number(upsertSeconds.toFixed(2)),
+        points_per_second: upsertPointsPerSecond,
+      },
+      query_ms: {
+        queries: QUERIES,
+        limit: TOP_K,
+        p50: percentile(latencies, 50),
+        p95: percentile(latencies, 95),
+        p99: percentile(latencies, 99),
+      },
+      filtered_query_ms: {
+        queries: filtered.length,
+        filter: 'n == 3 (10% of points)',
+        p50: percentile(filtered, 50),
+        p95: percentile(filtered, 95),
+      },
+      baseline_plain_js_scan_ms: {
+        queries: baseline.length,
+        p50: percentile(baseline, 50),
+        p95: percentile(baseline, 95),
+      },
+      exact_top_k: { checked, identical_to_plain_scan: exactMatches },
+      targets: { query_p50_ms: 25, upsert_points_per_second: 20_000 },
+    };
+    const out = path.join(__dirname, '..', '..', 'bench', 'results', 'emulator.json');
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+    console.log(
+      [
+        `qdrant emulator: ${POINTS} x ${DIM} cosine points`,
+        `  upsert  ${upsertPointsPerSecond} points/s (batches of ${BATCH}, ${IN_FLIGHT} in flight, wait=true) — target >= 20000`,
+        `  query   p50 ${result.query_ms.p50} ms, p95 ${result.query_ms.p95} ms, p99 ${result.query_ms.p99} ms (limit ${TOP_K}) — target p50 <= 25 ms`,
+        `  filtered query p50 ${result.filtered_query_ms.p50} ms`,
+        `  baseline plain-JS exact scan p50 ${result.baseline_plain_js_scan_ms.p50} ms`,
+        `  exact top-${TOP_K}: ${exactMatches}/${checked} queries identical to the plain scan`,
+        `  written to ${path.relative(process.cwd(), out)}`,
+      ].join('\n'),
+    );
+    if (exactMatches !== checked) process.exitCode = 1;
+  } finally {
+    await emulator.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
