@@ -102,8 +102,13 @@ export function isPoolExhausted(err: unknown): err is PoolExhaustedError {
   return err instanceof PoolExhaustedError;
 }
 
-export function isConnectionLost(err: unknown): err is ConnectionLostError {
-  return err instanceof ConnectionLostError;
+/**
+ * True for ConnectionLostError and for the raw shapes that mean the same thing, e.g. the
+ * QueryFailedError (57P01) a plain repository call raises when its backend is killed,
+ * so an exception filter needs no separate translation step.
+ */
+export function isConnectionLost(err: unknown): boolean {
+  return classifyDbError(err).kind === 'connection-lost';
 }
 
 export function isTransactionTimeout(err: unknown): err is TransactionTimeoutError {

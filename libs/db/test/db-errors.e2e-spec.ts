@@ -2,6 +2,7 @@ import {
   classifyDbError,
   ConnectionLostError,
   createDataSource,
+  isConnectionLost,
   PoolExhaustedError,
   toDbError,
 } from '@quarry/db';
@@ -43,6 +44,7 @@ describe('classifyDbError on real driver errors', () => {
     );
     expect(classifyDbError(err)).toEqual({ kind: 'constraint', code: '23505', retryable: false });
     expect(toDbError(err)).toBe(err);
+    expect(isConnectionLost(err)).toBe(false);
   });
 
   it('a statement cancelled by statement_timeout (57014) is a statement timeout', async () => {
@@ -70,6 +72,7 @@ describe('classifyDbError on real driver errors', () => {
       retryable: true,
     });
     expect(toDbError(err)).toBeInstanceOf(ConnectionLostError);
+    expect(isConnectionLost(err)).toBe(true);
 
     // ...and the next statement on that dead client fails with a code-less message
     const after = await failure(client.query(`SELECT 1`));
