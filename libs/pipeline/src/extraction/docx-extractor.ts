@@ -9,9 +9,15 @@ import { htmlToText, type HtmlText } from './html-extractor';
 export async function docxToText(bytes: Uint8Array): Promise<HtmlText> {
   let html: string;
   try {
-    const result = await mammoth.convertToHtml({
-      buffer: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-    });
+    const result = await mammoth.convertToHtml(
+      { buffer: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) },
+      {
+        // Images carry no text; skip decoding them into base64 data URIs.
+        convertImage: mammoth.images.imgElement(async () => ({ src: '' })),
+        // An uploaded document must never make the server read files it links to.
+        externalFileAccess: false,
+      },
+    );
     html = result.value;
   } catch (err) {
     throw new CorruptDocumentError(
