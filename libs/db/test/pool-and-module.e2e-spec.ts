@@ -125,6 +125,49 @@ describe('pool limits, slow queries and health', () => {
     expect(await connectionsOf(db.url, appName)).toBeLessThanOrEqual(2);
   });
 
+  it('under 200 concurrent callers on a pool of 5, each succeeds or gets PoolExhaustedError, none hangs', async () => {
+    const pressureApp = `quarry-pressure-${process.pid}`;
+    const pressured = createDataSource(
+      testDbOptions(db.url, { applicationName: pressureApp, poolMax: 5, acquireTimeoutMs: 500 }),
+    );
+    await pressured.initialize();
+    let peak = 0;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, poolStats(pressured).primary.total);
+    }, 5);
+    try {
+      const outcomes = await Promise.all(
+        Array.from({ length: 200 }, async (_, i) => {
+          const started = Date.now();
+          try {
+            await (i % 2
+              ? withTransaction(pressured, (m) => m.query(`SELECT pg_sleep(0.05)`))
+              : retryRead(pressured, (m) => m.query(`SELECT pg_sleep(0.05)`)));
+            return { ok: true, ms: Date.now() - started };
+          } catch (err) {
+            return {
+              ok: false,
+              exhausted: err instanceof PoolExhaustedError,
+              ms: Date.now() - started,
+            };
+          }
+        }),
+      );
+      const failed = outcomes.filter((o) => !o.ok);
+      expect(outcomes.filter((o) => o.ok).length).toBeGreaterThan(0);
+      expect(failed.length).toBeGreaterThan(0);
+      expect(failed.every((o) => o.exhausted)).toBe(true);
+      // "never hangs": bounded by the acquire timeout plus one held statement, with slack
+      expect(Math.max(...outcomes.map((o) => o.ms))).toBeLessThan(500 + 1_000);
+      expect(peak).toBeLessThanOrEqual(5);
+      expect(await connectionsOf(db.url, pressureApp)).toBeLessThanOrEqual(5);
+      await expect(pressured.query(`SELECT 1 AS ok`)).resolves.toEqual([{ ok: 1 }]);
+    } finally {
+      clearInterval(sampler);
+      await pressured.destroy();
+    }
+  });
+
   it('emits a slow-query event with the duration and the statement, not for fast ones', async () => {
     const slow: SlowQueryEvent[] = [];
     events.on('slow-query', (e) => slow.push(e));
