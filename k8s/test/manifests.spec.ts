@@ -2,58 +2,35 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 // The constant's own file, not the lib's index: these tests need no Nest or prom-client.
 import { HealthPaths } from '../../libs/observability/src/health-paths';
+import {
+  configOf,
+  containersOf,
+  find,
+  invariants,
+  invariantViolations,
+  podSpecOf,
+} from './invariants';
 import { unknownFields } from './known-fields';
 import { K8sObject, k8sDir, parseYamlObjects, renderKustomization, schemaProblems } from './render';
-
-type PodSpec = any;
-type Container = any;
 
 const TARGETS = ['base', 'overlays/dev', 'overlays/prod'] as const;
 const rendered = new Map<string, K8sObject[]>(TARGETS.map((t) => [t, renderKustomization(t)]));
 
 const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'Job', 'CronJob'];
-const podSpecOf = (o: K8sObject): PodSpec =>
-  o.kind === 'CronJob' ? o.spec.jobTemplate.spec.template.spec : o.spec.template.spec;
-const podLabelsOf = (o: K8sObject): Record<string, string> =>
-  (o.kind === 'CronJob' ? o.spec.jobTemplate.spec.template.metadata : o.spec.template.metadata)
-    .labels;
-const containersOf = (spec: PodSpec): Container[] => [
-  ...(spec.initContainers ?? []),
-  ...(spec.containers ?? []),
-];
-const find = (objects: K8sObject[], kind: string, name: string): K8sObject | undefined =>
-  objects.find((o) => o.kind === kind && o.metadata.name === name);
 const get = (objects: K8sObject[], kind: string, name: string): K8sObject => {
   const o = find(objects, kind, name);
   if (!o) throw new Error(`${kind}/${name} not rendered`);
   return o;
 };
 const config = (objects: K8sObject[]): Record<string, string> => {
-  const cm = objects.find(
-    (o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('quarry-config'),
-  );
-  if (!cm?.data) throw new Error('quarry-config not rendered');
-  return cm.data;
+  const data = configOf(objects);
+  if (Object.keys(data).length === 0) throw new Error('quarry-config not rendered');
+  return data;
 };
-const selects = (
-  selector: { matchLabels?: Record<string, string> },
-  labels: Record<string, string>,
-) => Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
-const envValue = (objects: K8sObject[], container: Container, name: string): string | undefined =>
-  container.env?.find((e: { name: string }) => e.name === name)?.value ?? config(objects)[name];
-const preStopSleepSeconds = (container: Container): number => {
-  const cmd: string[] = container.lifecycle?.preStop?.exec?.command ?? [];
-  return cmd[0] === 'sleep' ? Number(cmd[1]) : (container.lifecycle?.preStop?.sleep?.seconds ?? 0);
-};
-const portNumber = (container: Container, port: string | number): number =>
-  typeof port === 'number'
-    ? port
-    : container.ports.find((p: { name: string }) => p.name === port)?.containerPort;
 
 describe.each(TARGETS)('k8s/%s', (target) => {
   const objects = rendered.get(target) ?? [];
   const workloads = objects.filter((o) => WORKLOAD_KINDS.includes(o.kind));
-  const deployments = objects.filter((o) => o.kind === 'Deployment');
 
   it('renders the whole deployment', () => {
     for (const [kind, name] of [
@@ -86,115 +63,18 @@ describe.each(TARGETS)('k8s/%s', (target) => {
     expect(unknownFields(objects)).toEqual([]);
   });
 
-  it('pins every image to a version and never uses latest', () => {
-    for (const w of workloads) {
-      for (const c of containersOf(podSpecOf(w))) {
-        const image: string = c.image;
-        expect({ workload: w.metadata.name, image }).toEqual({
-          workload: w.metadata.name,
-          image: expect.stringMatching(/^[\w.\-/:]+:v?\d+\.\d+\.\d+[\w.-]*$|@sha256:[a-f0-9]{64}$/),
-        });
-        expect(image).not.toMatch(/:latest$/);
-      }
-    }
+  it.each(Object.keys(invariants))('holds: %s', (name) => {
+    expect(invariants[name](objects)).toEqual([]);
   });
 
-  it('runs every pod as non-root with a read-only root filesystem and no privileges', () => {
-    for (const w of workloads) {
-      const spec = podSpecOf(w);
-      expect({
-        workload: w.metadata.name,
-        runAsNonRoot: spec.securityContext?.runAsNonRoot,
-      }).toEqual({
-        workload: w.metadata.name,
-        runAsNonRoot: true,
-      });
-      expect(spec.automountServiceAccountToken).toBe(false);
-      for (const c of containersOf(spec)) {
-        expect({ container: c.name, ...c.securityContext }).toMatchObject({
-          container: c.name,
-          allowPrivilegeEscalation: false,
-          readOnlyRootFilesystem: true,
-          capabilities: { drop: ['ALL'] },
-        });
-      }
-    }
-  });
-
-  it('gives every container resource requests and limits', () => {
-    for (const w of workloads) {
-      for (const c of containersOf(podSpecOf(w))) {
-        expect({ container: `${w.metadata.name}/${c.name}`, resources: c.resources }).toMatchObject(
-          {
-            resources: {
-              requests: { cpu: expect.anything(), memory: expect.anything() },
-              limits: { cpu: expect.anything(), memory: expect.anything() },
-            },
-          },
-        );
-      }
-    }
-  });
-
-  it('covers every Deployment and StatefulSet with a PodDisruptionBudget', () => {
-    const pdbs = objects.filter((o) => o.kind === 'PodDisruptionBudget');
-    for (const w of objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet')) {
-      const covering = pdbs.filter((p) => selects(p.spec.selector, podLabelsOf(w)));
-      expect({ workload: w.metadata.name, pdbs: covering.length }).toEqual({
-        workload: w.metadata.name,
-        pdbs: 1,
-      });
-    }
-  });
-
-  it('probes the api on the health paths the apps serve, on the port they listen on', () => {
-    const api = get(objects, 'Deployment', 'quarry-api');
-    expect(api.spec.replicas).toBeGreaterThanOrEqual(2);
-    const [c] = podSpecOf(api).containers;
-    expect(c.readinessProbe.httpGet.path).toBe(HealthPaths.ready);
-    expect(c.livenessProbe.httpGet.path).toBe(HealthPaths.live);
-    expect(c.startupProbe.httpGet.path).toBe(HealthPaths.live);
-    const port = Number(envValue(objects, c, 'PORT'));
-    for (const probe of [c.readinessProbe, c.livenessProbe, c.startupProbe]) {
-      expect(portNumber(c, probe.httpGet.port)).toBe(port);
-    }
-    expect(api.spec.template.metadata.annotations['prometheus.io/path']).toBe(HealthPaths.metrics);
-  });
-
-  it('probes the worker on its own health port', () => {
-    const worker = get(objects, 'Deployment', 'quarry-worker');
-    const [c] = podSpecOf(worker).containers;
-    expect(c.command).toEqual(['node', 'dist/apps/worker/src/main.js']);
-    expect(c.readinessProbe.httpGet.path).toBe(HealthPaths.ready);
-    expect(c.livenessProbe.httpGet.path).toBe(HealthPaths.live);
-    expect(c.startupProbe).toBeDefined();
-    const port = Number(envValue(objects, c, 'WORKER_HTTP_PORT'));
-    expect(port).toBeGreaterThan(0);
-    for (const probe of [c.readinessProbe, c.livenessProbe, c.startupProbe]) {
-      expect(portNumber(c, probe.httpGet.port)).toBe(port);
-    }
-    expect(worker.spec.template.metadata.annotations['prometheus.io/path']).toBe(
-      HealthPaths.metrics,
-    );
-  });
-
-  it('lets every app finish its drain before the kubelet kills it', () => {
-    for (const d of deployments) {
-      const spec = podSpecOf(d);
-      for (const c of spec.containers) {
-        const graceS = Number(envValue(objects, c, 'SHUTDOWN_GRACE_MS')) / 1000;
-        expect(graceS).toBeGreaterThan(0);
-        expect({
-          deployment: d.metadata.name,
-          exceeds: spec.terminationGracePeriodSeconds > graceS + preStopSleepSeconds(c),
-        }).toEqual({
-          deployment: d.metadata.name,
-          exceeds: true,
-        });
-      }
-    }
-    const [apiContainer] = podSpecOf(get(objects, 'Deployment', 'quarry-api')).containers;
-    expect(preStopSleepSeconds(apiContainer)).toBeGreaterThan(0);
+  it('starts each process with its own entry point', () => {
+    const command = (kind: string, name: string) =>
+      podSpecOf(get(objects, kind, name)).containers[0].command;
+    expect(command('Deployment', 'quarry-api')).toEqual(['node', 'dist/apps/api/src/main.js']);
+    expect(command('Deployment', 'quarry-worker')).toEqual([
+      'node',
+      'dist/apps/worker/src/main.js',
+    ]);
   });
 
   it('runs migrations in the Job only, and check-data on a schedule', () => {
@@ -336,6 +216,65 @@ describe('k8s/base/secret.example.yaml', () => {
     for (const target of TARGETS) {
       expect(JSON.stringify(rendered.get(target))).not.toContain('CHANGE_ME');
     }
+  });
+});
+
+describe('invariant checks', () => {
+  const prod = () => structuredClone(rendered.get('overlays/prod') ?? []);
+  const container = (objects: K8sObject[], name: string) =>
+    podSpecOf(get(objects, 'Deployment', name)).containers[0];
+
+  it.each<[string, (objects: K8sObject[]) => void, string[]]>([
+    [
+      'a floating image tag',
+      (o) => (container(o, 'quarry-worker').image = 'registry.example.com/quarry/quarry:latest'),
+      [
+        'Deployment/quarry-worker/worker: image registry.example.com/quarry/quarry:latest is not pinned',
+      ],
+    ],
+    [
+      'a writable root filesystem',
+      (o) => (container(o, 'quarry-api').securityContext.readOnlyRootFilesystem = false),
+      ['Deployment/quarry-api/api: root filesystem writable'],
+    ],
+    [
+      'a container without limits',
+      (o) => delete container(o, 'quarry-api').resources.limits,
+      ['Deployment/quarry-api/api: no cpu limits', 'Deployment/quarry-api/api: no memory limits'],
+    ],
+    [
+      'a Deployment without its PDB',
+      (o) => o.splice(o.indexOf(get(o, 'PodDisruptionBudget', 'quarry-worker')), 1),
+      ['Deployment/quarry-worker: 0 PodDisruptionBudgets'],
+    ],
+    [
+      'a readiness probe on the wrong path',
+      (o) => (container(o, 'quarry-api').readinessProbe.httpGet.path = '/healthz'),
+      [
+        `Deployment/quarry-api/api: readinessProbe on /healthz, the app serves ${HealthPaths.ready}`,
+      ],
+    ],
+    [
+      'a worker probe on the api port',
+      (o) => (container(o, 'quarry-worker').livenessProbe.httpGet.port = 3000),
+      [
+        'Deployment/quarry-worker/worker: livenessProbe on port 3000, the app listens on WORKER_HTTP_PORT=3001',
+      ],
+    ],
+    [
+      'a termination grace shorter than the drain',
+      (o) => (podSpecOf(get(o, 'Deployment', 'quarry-api')).terminationGracePeriodSeconds = 30),
+      ['Deployment/quarry-api/api: terminationGracePeriodSeconds 30 <= 35'],
+    ],
+    [
+      'a single api replica',
+      (o) => (get(o, 'Deployment', 'quarry-api').spec.replicas = 1),
+      ['Deployment/quarry-api: 1 replica(s)'],
+    ],
+  ])('catch %s', (_name, mutate, expected) => {
+    const objects = prod();
+    mutate(objects);
+    expect(invariantViolations(objects)).toEqual(expected);
   });
 });
 
