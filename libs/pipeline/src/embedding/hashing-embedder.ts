@@ -1,4 +1,4 @@
-import type { Embedder } from './embedder';
+import type { EmbedOptions, Embedder } from './embedder';
 import { DEFAULT_EMBEDDING_DIM } from './embedder';
 
 export interface HashingEmbedderOptions {
@@ -47,7 +47,8 @@ export class HashingEmbedder implements Embedder {
     }
   }
 
-  async embed(texts: string[]): Promise<Float32Array[]> {
+  async embed(texts: string[], opts: EmbedOptions = {}): Promise<Float32Array[]> {
+    opts.signal?.throwIfAborted();
     return texts.map((t) => this.embedOne(t));
   }
 

@@ -6,6 +6,7 @@ import {
   NoExtractableTextError,
 } from '../pipeline-errors';
 import { DocumentExtractor } from './document-extractor';
+import { PdfExtractionTimeoutError } from './pdf-extractor';
 import { MIME_DOCX, MIME_HTML, MIME_MARKDOWN, MIME_PDF, MIME_TEXT } from './type-detector';
 
 describe('DocumentExtractor', () => {
@@ -60,6 +61,24 @@ describe('DocumentExtractor', () => {
       const doc = await extractor.extract(fixture('sample-en.pdf'));
       expect(doc.text).toContain('Eyjafjallajokull');
     });
+  });
+
+  it('abandons a PDF that takes too long, then recovers with a new worker thread', async () => {
+    const impatient = new DocumentExtractor({ timeoutMs: 1 });
+    try {
+      const err = await impatient.extract(fixture('sample-ko.pdf')).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PdfExtractionTimeoutError);
+      expect(isPermanent(err)).toBe(false);
+    } finally {
+      await impatient.close();
+    }
+    const patient = new DocumentExtractor({ timeoutMs: 30_000 });
+    try {
+      const doc = await patient.extract(fixture('sample-ko.pdf'));
+      expect(doc.pages).toHaveLength(3);
+    } finally {
+      await patient.close();
+    }
   });
 
   describe('DOCX', () => {

@@ -8,6 +8,7 @@ import {
   MIME_MARKDOWN,
   MIME_PDF,
   MIME_TEXT,
+  sniffPrefix,
 } from './type-detector';
 
 describe('detectType', () => {
@@ -73,6 +74,24 @@ describe('detectType', () => {
       Buffer.from('\0\0\0\0photos/cat.jpg\0\0'),
     ]);
     expect(() => detectType(zip)).toThrow(/ZIP archive but not a Word document/);
+  });
+
+  it('sniffs only a prefix of a large text, cut at a character boundary', () => {
+    // 3-byte Hangul syllables put a multi-byte character across the 64 KiB mark.
+    const md = Buffer.from('# 제목\n\n**중요**\n\n' + '한국어 문장입니다. '.repeat(20_000));
+    expect(md.length).toBeGreaterThan(64 * 1024);
+    expect(detectType(md)).toBe(MIME_MARKDOWN);
+    const text = Buffer.from('한'.repeat(40_000));
+    expect(detectType(text)).toBe(MIME_TEXT);
+    const prefix = sniffPrefix(text);
+    expect(prefix.length).toBeLessThanOrEqual(64 * 1024);
+    expect(prefix.length % 3).toBe(0);
+    expect(() => new TextDecoder('utf-8', { fatal: true }).decode(prefix)).not.toThrow();
+    const utf16 = Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('가나다 '.repeat(20_000), 'utf16le'),
+    ]);
+    expect(detectType(utf16)).toBe(MIME_TEXT);
   });
 
   it('refuses random binary data', () => {

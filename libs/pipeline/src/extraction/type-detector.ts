@@ -71,8 +71,24 @@ export function detectType(bytes: Uint8Array, hints: TypeHints = {}): SupportedM
   for (const magic of KNOWN_BINARIES) {
     if (startsWith(bytes, magic.offset, magic.bytes)) throw new UnsupportedTypeError(magic.mime);
   }
-  const { text } = decodeText(bytes);
+  const { text } = decodeText(sniffPrefix(bytes));
   return detectTextType(text, hints);
+}
+
+const SNIFF_BYTES = 64 * 1024;
+
+/**
+ * The first 64 KiB decide the type, so a 50 MB upload is not decoded twice. The cut is
+ * moved back to a character boundary (UTF-8 continuation bytes, UTF-16 code units).
+ */
+export function sniffPrefix(bytes: Uint8Array): Uint8Array {
+  if (bytes.length <= SNIFF_BYTES) return bytes;
+  let end = SNIFF_BYTES;
+  while (end > SNIFF_BYTES - 4 && (bytes[end] & 0xc0) === 0x80) end--;
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    end = SNIFF_BYTES;
+  }
+  return bytes.subarray(0, end);
 }
 
 /** Text that is already decoded (the `POST /v1/documents/text` route): HTML, Markdown or plain. */
