@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 // The config lib's own files, not its index: the index also exports a Nest module.
 import { EnvironmentVariables, SECRET_KEYS } from '../../libs/config/src/environment-variables';
 import { loadConfig } from '../../libs/config/src/load-config';
+import { QueueName } from '../../libs/queue/src/job-catalogue';
 import { K8sObject, k8sDir, parseYamlObjects, renderKustomization } from './render';
 
 /** Every variable the configuration class validates: the apps read no other. */
@@ -126,5 +127,36 @@ describe('deployment configuration against libs/config', () => {
         env: { ...configMapData(objects), ...secretExample, DB_POOL_MAX: 'twenty' },
       }),
     ).toThrow(/DB_POOL_MAX/);
+  });
+
+  it("KEDA watches the ingest queue's wait list under the configured Redis prefix", () => {
+    const objects = render('overlays/prod');
+    const prefix = loadConfig({
+      app: 'worker',
+      env: { ...configMapData(objects), ...secretExample },
+    }).redis.prefix;
+    const scaled = objects.find((o) => o.kind === 'ScaledObject');
+    const redis = scaled?.spec.triggers.find((t: { type: string }) => t.type === 'redis');
+    expect(redis?.metadata.listName).toBe(`${prefix}:${QueueName.Ingest}:wait`);
+  });
+
+  it('runs the Qdrant server release that the client library is built for', () => {
+    const client = JSON.parse(
+      readFileSync(
+        join(k8sDir, '..', 'node_modules', '@qdrant', 'js-client-rest', 'package.json'),
+        'utf8',
+      ),
+    ) as { version: string };
+    const minor = client.version.split('.').slice(0, 2).join('.');
+    const qdrantImages = [
+      ...render('overlays/prod')
+        .filter((o) => o.kind === 'StatefulSet')
+        .map((o) => o.spec.template.spec.containers[0].image as string),
+      parse(readFileSync(join(k8sDir, '..', 'docker', 'compose.yml'), 'utf8'), { merge: true })
+        .services.qdrant.image as string,
+    ];
+    expect(qdrantImages).toHaveLength(2);
+    for (const image of qdrantImages)
+      expect(image).toMatch(new RegExp(`^qdrant/qdrant:v${minor.replace('.', '\\.')}\\.\\d+`));
   });
 });

@@ -121,6 +121,44 @@ describe.each(TARGETS)('k8s/%s', (target) => {
     expect(config(objects).QDRANT_URL).toBe('http://quarry-qdrant:6333');
   });
 
+  it('allows only the traffic the design needs', () => {
+    const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
+    const deny = get(objects, 'NetworkPolicy', 'quarry-default-deny');
+    expect(deny.spec.podSelector).toEqual({});
+    expect(deny.spec.policyTypes.sort()).toEqual(['Egress', 'Ingress']);
+    expect(deny.spec.ingress ?? []).toEqual([]);
+    expect(deny.spec.egress ?? []).toEqual([]);
+    type Rule = { from?: unknown[]; to?: unknown[]; ports?: { port: number }[] };
+    for (const p of policies) {
+      // No rule may open a pod to everyone or to every port.
+      for (const rule of (p.spec.ingress ?? []) as Rule[]) {
+        expect({ policy: p.metadata.name, from: (rule.from ?? []).length > 0 }).toEqual({
+          policy: p.metadata.name,
+          from: true,
+        });
+        expect((rule.ports ?? []).length).toBeGreaterThan(0);
+      }
+      for (const rule of (p.spec.egress ?? []) as Rule[]) {
+        expect({ policy: p.metadata.name, to: (rule.to ?? []).length > 0 }).toEqual({
+          policy: p.metadata.name,
+          to: true,
+        });
+      }
+    }
+    const ports = (name: string, direction: 'ingress' | 'egress') =>
+      ((get(objects, 'NetworkPolicy', name).spec[direction] ?? []) as Rule[])
+        .flatMap((r) => r.ports ?? [])
+        .map((x) => x.port)
+        .sort((a, b) => a - b);
+    expect(ports('quarry-api-ingress', 'ingress')).toEqual([Number(config(objects).PORT)]);
+    expect(ports('quarry-worker-ingress', 'ingress')).toEqual([
+      Number(config(objects).WORKER_HTTP_PORT),
+    ]);
+    // api and worker reach PostgreSQL, PgBouncer, Redis and Qdrant, and nothing else.
+    expect(ports('quarry-app-egress', 'egress')).toEqual([5432, 6333, 6334, 6379, 6432]);
+    expect(ports('quarry-allow-dns', 'egress')).toEqual([53, 53]);
+  });
+
   it('reads every secret reference from quarry-secrets', () => {
     for (const w of workloads) {
       for (const c of containersOf(podSpecOf(w))) {
