@@ -4,6 +4,8 @@ import { ContractProxy } from './contract-proxy';
 
 export interface RawResponse {
   status: number;
+  // Tests assert on arbitrary response shapes.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   body: any;
 }
 
