@@ -15,8 +15,11 @@ export interface ConnectionErrorEvent {
   /** SQLSTATE or errno when known, otherwise 'unknown' */
   code: string;
   message: string;
-  /** idle: a pooled client died while nobody used it; query: during a statement */
-  where: 'idle' | 'query' | 'transaction' | 'connect';
+  /**
+   * idle: a pooled client died while nobody used it; in-use: while checked out (during
+   * a statement or between the statements of a transaction); connect: opening one failed
+   */
+  where: 'idle' | 'in-use' | 'connect';
 }
 
 export interface TransactionEvent {

@@ -28,27 +28,36 @@ export interface PoolInstrumentation {
  */
 export function instrumentedPg(instrumentation: PoolInstrumentation): typeof pg {
   const broken = new WeakSet<pg.PoolClient>();
+  const inUse = new WeakSet<pg.PoolClient>();
   const patched = new WeakSet<pg.PoolClient>();
   const { events } = instrumentation;
+
+  /** Marks a checked-out client as dead (reported once); it is destroyed on release. */
+  const markBroken = (client: pg.PoolClient, role: PoolRole, err: unknown): void => {
+    if (broken.has(client)) return;
+    broken.add(client);
+    events.emit('connection-error', {
+      pool: role,
+      code: classifyDbError(err).code ?? 'unknown',
+      message: err instanceof Error ? err.message : String(err),
+      where: 'in-use',
+    });
+  };
 
   const watchClient = (client: pg.PoolClient, role: PoolRole): void => {
     if (patched.has(client)) return;
     patched.add(client);
+    // While idle in the pool, pg-pool's own listener handles (and reports) this.
+    client.on('error', (err: Error) => {
+      if (inUse.has(client)) markBroken(client, role, err);
+    });
     const original = client.query as unknown as QueryFn;
     const watched: QueryFn = (...args) => {
       const result = original.apply(client, args);
       if (result instanceof Promise) {
         // Registered before the caller's own handler, so the mark is set before it releases.
         result.catch((err: unknown) => {
-          const { kind, code } = classifyDbError(err);
-          if (kind !== 'connection-lost') return;
-          broken.add(client);
-          events.emit('connection-error', {
-            pool: role,
-            code: code ?? 'unknown',
-            message: err instanceof Error ? err.message : String(err),
-            where: 'query',
-          });
+          if (classifyDbError(err).kind === 'connection-lost') markBroken(client, role, err);
         });
       }
       return result;
@@ -86,7 +95,9 @@ export function instrumentedPg(instrumentation: PoolInstrumentation): typeof pg 
           return;
         }
         watchClient(client, this.role);
+        inUse.add(client);
         const release = (releaseErr?: unknown): void => {
+          inUse.delete(client);
           if (!releaseErr && broken.has(client)) {
             done(new Error('connection lost; discarding the client'));
             return;

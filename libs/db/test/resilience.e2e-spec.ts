@@ -147,7 +147,7 @@ describe('connection resilience', () => {
       Array.from({ length: 12 }, () => ds.query(`SELECT pg_sleep(0.02), 1 AS ok`)),
     );
     expect(results.every((r) => r[0].ok === 1)).toBe(true);
-    expect(connectionErrors.some((e) => e.where === 'query' && e.code === '57P01')).toBe(true);
+    expect(connectionErrors.some((e) => e.where === 'in-use' && e.code === '57P01')).toBe(true);
   });
 
   it('retries an idempotent read once on a fresh connection when its connection dies', async () => {
@@ -208,6 +208,7 @@ describe('connection resilience', () => {
     await idle;
     expect(await terminateAll()).toBeGreaterThanOrEqual(1);
     await expect(tx).rejects.toBeInstanceOf(ConnectionLostError);
+    expect(connectionErrors.filter((e) => e.where === 'in-use')).toHaveLength(1);
     await assertHealthyAfterwards('killed-idle');
   });
 
