@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import PDFDocument from 'pdfkit';
 import { Chunker, DocumentExtractor, HashingEmbedder, isPermanent } from '@quarry/pipeline';
 
 // Compiled to dist/bench/, so the repository root is two levels up.
@@ -53,6 +54,22 @@ function syntheticText(bytes: number): string {
     size += Buffer.byteLength(block) + 2;
   }
   return parts.join('\n\n');
+}
+
+/** A text-only PDF of `pages` A4 pages of English prose, built in memory. */
+function syntheticPdf(pages: number): Promise<Buffer> {
+  return new Promise((resolvePdf, reject) => {
+    const pdf = new PDFDocument({ size: 'A4', margin: 50, autoFirstPage: false });
+    const parts: Buffer[] = [];
+    pdf.on('data', (b: Buffer) => parts.push(b));
+    pdf.on('end', () => resolvePdf(Buffer.concat(parts)));
+    pdf.on('error', reject);
+    for (let p = 0; p < pages; p++) {
+      pdf.addPage().font('Helvetica').fontSize(10);
+      pdf.text(`Page ${p + 1}. ` + EN.join(' ').repeat(6));
+    }
+    pdf.end();
+  });
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -165,6 +182,27 @@ async function main(): Promise<void> {
         `(${large.chunkMBps} MB/s), embed ${large.embedTotalMs} ms (${large.embedChunksPerSecond} chunks/s)`,
     );
 
+    // Synthetic 100-page PDF: parsing cost per page in the worker thread.
+    const pdfBytes = await syntheticPdf(100);
+    const pdfRuns: number[] = [];
+    let pdfChars = 0;
+    for (let i = 0; i < 3; i++) {
+      const [pdfDoc, ms] = await time(() => extractor.extract(pdfBytes));
+      pdfRuns.push(ms);
+      pdfChars = pdfDoc.text.length;
+    }
+    const pdfP50 = summary(pdfRuns).p50;
+    const pdf100 = {
+      bytes: pdfBytes.length,
+      pages: 100,
+      characters: pdfChars,
+      extractMs: summary(pdfRuns),
+      pagesPerSecond: Math.round(100 / (pdfP50 / 1000)),
+    };
+    console.log(
+      `synthetic 100-page PDF: extract p50 ${pdfP50} ms (${pdf100.pagesPerSecond} pages/s)`,
+    );
+
     const result = {
       benchmark: 'pipeline',
       date: new Date().toISOString(),
@@ -180,6 +218,7 @@ async function main(): Promise<void> {
       },
       fixtures,
       synthetic5MB: large,
+      syntheticPdf100Pages: pdf100,
     };
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
     writeFileSync(RESULTS, `${JSON.stringify(result, null, 2)}\n`);
