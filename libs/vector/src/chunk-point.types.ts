@@ -66,4 +66,6 @@ export interface VectorSnapshot {
   name: string;
   size: number;
   createdAt: string | null;
+  /** SHA-256 of the file when Qdrant reports it */
+  checksum: string | null;
 }

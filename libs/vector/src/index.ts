@@ -3,6 +3,7 @@ export * from './point-id';
 export { QdrantGateway, toQdrantFilter } from './qdrant.gateway';
 export { backoffDelayMs, classifyFailure } from './retry-policy';
 export type { FailureClass } from './retry-policy';
+export type { DownloadedSnapshot } from './snapshot-transfer';
 export * from './vector.errors';
 export * from './vector.health';
 export * from './vector.module';

@@ -26,6 +26,12 @@ import {
 } from './chunk-point.types';
 import { backoffDelayMs, classifyFailure, FailureClass } from './retry-policy';
 import {
+  DownloadedSnapshot,
+  downloadSnapshot,
+  SnapshotEndpoint,
+  uploadSnapshot,
+} from './snapshot-transfer';
+import {
   VectorCollectionMismatchError,
   VectorStoreRequestError,
   VectorStoreUnavailableError,
@@ -355,7 +361,28 @@ export class QdrantGateway implements OnModuleInit, OnApplicationShutdown {
       name: s.name,
       size: s.size,
       createdAt: s.creation_time ?? null,
+      checksum: s.checksum ?? null,
     }));
+  }
+
+  /**
+   * Streams a snapshot into a local file (for off-site backups) and returns its size and
+   * SHA-256, which `recoverFromSnapshotFile` can verify on the way back.
+   */
+  async downloadSnapshot(name: string, destination: string): Promise<DownloadedSnapshot> {
+    return this.call('download_snapshot', () =>
+      downloadSnapshot(this.snapshotEndpoint(), name, destination),
+    );
+  }
+
+  /**
+   * Replaces the collection's contents with a snapshot file (creating the collection when
+   * missing). Run `bootstrap()` afterwards to re-check its shape and indexes.
+   */
+  async recoverFromSnapshotFile(file: string, { checksum }: { checksum?: string } = {}) {
+    return this.call('recover_snapshot', () =>
+      uploadSnapshot(this.snapshotEndpoint(), file, { checksum }),
+    );
   }
 
   async deleteSnapshot(name: string): Promise<boolean> {
@@ -377,6 +404,11 @@ export class QdrantGateway implements OnModuleInit, OnApplicationShutdown {
   }
 
   // ---------------------------------------------------------------- internals
+
+  private snapshotEndpoint(): SnapshotEndpoint {
+    const { url, apiKey, collection } = this.options;
+    return { url, apiKey, collection, timeoutMs: this.options.snapshotTimeoutMs ?? 600_000 };
+  }
 
   private async createCollection(): Promise<void> {
     const { collection, dimension } = this.options;

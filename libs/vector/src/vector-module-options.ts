@@ -22,6 +22,8 @@ export interface VectorModuleOptions {
   bootstrap?: boolean;
   /** hard timeout of the readiness check (default 1000 ms) */
   healthTimeoutMs?: number;
+  /** timeout of a snapshot download or upload, which moves the whole collection (default 10 min) */
+  snapshotTimeoutMs?: number;
   retry?: Partial<VectorRetryOptions>;
 }
 

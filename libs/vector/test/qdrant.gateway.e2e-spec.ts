@@ -1,4 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import {
   ChunkPoint,
   pointIdFor,
@@ -428,6 +431,46 @@ describe('QdrantGateway against Qdrant', () => {
       expect(entry?.size).toBeGreaterThan(0);
       await expect(gateway.deleteSnapshot(snapshot)).resolves.toBe(true);
       expect((await gateway.listSnapshots()).some((s) => s.name === snapshot)).toBe(false);
+    });
+
+    it('downloads a snapshot and restores the collection from the file', async () => {
+      const restore = gatewayFor(`quarry_e2e_restore_${run}`);
+      await restore.bootstrap();
+      const kept = randomUUID();
+      const later = randomUUID();
+      await restore.upsertChunks(
+        chunks({ documentId: kept, ownerId: 'o', collectionId: 'c', generation: 1, count: 30 }),
+      );
+      const name = await restore.createSnapshot();
+      const file = join(mkdtempSync(join(tmpdir(), 'quarry-snap-')), 'backup.snapshot');
+      try {
+        const downloaded = await restore.downloadSnapshot(name, file);
+        const listed = (await restore.listSnapshots()).find((s) => s.name === name);
+        expect(downloaded.bytes).toBe(statSync(file).size);
+        expect(downloaded.bytes).toBe(listed?.size);
+        expect(downloaded.sha256).toBe(
+          createHash('sha256').update(readFileSync(file)).digest('hex'),
+        );
+        if (listed?.checksum) expect(downloaded.sha256).toBe(listed.checksum);
+
+        await restore.upsertChunks(
+          chunks({ documentId: later, ownerId: 'o', collectionId: 'c', generation: 1, count: 5 }),
+        );
+        await expect(restore.count()).resolves.toBe(35);
+
+        await expect(
+          restore.recoverFromSnapshotFile(file, { checksum: '0'.repeat(64) }),
+        ).rejects.toBeInstanceOf(VectorStoreRequestError);
+        await expect(
+          restore.recoverFromSnapshotFile(file, { checksum: downloaded.sha256 }),
+        ).resolves.toBe(true);
+        await expect(restore.countByDocument(kept)).resolves.toBe(30);
+        await expect(restore.countByDocument(later)).resolves.toBe(0);
+        await expect(restore.bootstrap()).resolves.toMatchObject({ pointsCount: 30 });
+      } finally {
+        await restore.deleteSnapshot(name);
+        rmSync(dirname(file), { recursive: true, force: true });
+      }
     });
 
     it('drops the collection on a hard reset', async () => {

@@ -6,7 +6,11 @@ import {
   VectorStoreRequestError,
   VectorStoreUnavailableError,
 } from '@quarry/vector';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { collectionInfo, fail, FakeQdrant, ok } from './fake-qdrant';
 
 const COLLECTION = 'unit_chunks';
@@ -171,6 +175,55 @@ describe('QdrantGateway retries and error mapping', () => {
 
     await expect(gateway.count()).rejects.toBeInstanceOf(VectorStoreUnavailableError);
     expect(fake.count(COUNT)).toBe(1);
+  });
+});
+
+describe('QdrantGateway snapshot files', () => {
+  let fake: FakeQdrant;
+  let url: string;
+  let dir: string;
+  const DOWNLOAD = `GET /collections/${COLLECTION}/snapshots/s1.snapshot`;
+
+  beforeEach(async () => {
+    fake = new FakeQdrant();
+    url = await fake.start();
+    dir = mkdtempSync(join(tmpdir(), 'quarry-vector-unit-'));
+  });
+
+  afterEach(async () => {
+    await fake.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('retries a 503 download and writes the file with its checksum', async () => {
+    fake.on(DOWNLOAD, (_req, nth) =>
+      nth === 1 ? fail(503, 'busy') : { status: 200, raw: 'snapshot-bytes' },
+    );
+    const gateway = new QdrantGateway(options(url));
+
+    const target = join(dir, 'copy.snapshot');
+    const result = await gateway.downloadSnapshot('s1.snapshot', target);
+    expect(readFileSync(target, 'utf8')).toBe('snapshot-bytes');
+    expect(result).toEqual({
+      path: target,
+      bytes: 14,
+      sha256: createHash('sha256').update('snapshot-bytes').digest('hex'),
+    });
+    expect(fake.count(DOWNLOAD)).toBe(2);
+  });
+
+  it('does not retry a missing snapshot and leaves no partial file', async () => {
+    fake.on(DOWNLOAD, () => fail(404, 'Not found: Snapshot s1.snapshot not found'));
+    const gateway = new QdrantGateway(options(url));
+
+    const target = join(dir, 'copy.snapshot');
+    await expect(gateway.downloadSnapshot('s1.snapshot', target)).rejects.toMatchObject({
+      name: 'VectorStoreRequestError',
+      statusCode: 404,
+      qdrantMessage: 'Not found: Snapshot s1.snapshot not found',
+    });
+    expect(fake.count(DOWNLOAD)).toBe(1);
+    expect(readdirSync(dir)).toEqual([]);
   });
 });
 
