@@ -73,6 +73,8 @@ export class QdrantGateway implements OnModuleInit, OnApplicationShutdown {
   private readonly client: QdrantClient;
   /** a separate client whose own timeout is the probe's, so a probe never waits long */
   private readonly probeClient: QdrantClient;
+  /** for calls that work on the whole collection (snapshots, index builds) */
+  private readonly slowClient: QdrantClient;
   private readonly retry: VectorRetryOptions;
   private readonly duration?: Histogram<'operation' | 'outcome'>;
   private readonly errors?: Counter<'operation'>;
@@ -93,9 +95,14 @@ export class QdrantGateway implements OnModuleInit, OnApplicationShutdown {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     // checkCompatibility would fire an unawaited request at construction; bootstrap
     // checks what matters (the collection) instead.
-    const common = { url: options.url, apiKey: options.apiKey, checkCompatibility: false };
+    const common = {
+      url: options.url,
+      apiKey: options.apiKey || undefined,
+      checkCompatibility: false,
+    };
     this.client = new QdrantClient({ ...common, timeout: options.timeoutMs });
     this.probeClient = new QdrantClient({ ...common, timeout: this.healthTimeoutMs });
+    this.slowClient = new QdrantClient({ ...common, timeout: this.slowTimeoutMs });
     this.duration = metrics?.histogram<'operation' | 'outcome'>(
       MetricNames.qdrantRequestDuration,
       'Duration of Qdrant calls made by the vector gateway, retries included',
@@ -118,6 +125,10 @@ export class QdrantGateway implements OnModuleInit, OnApplicationShutdown {
 
   get healthTimeoutMs(): number {
     return this.options.healthTimeoutMs ?? 1_000;
+  }
+
+  private get slowTimeoutMs(): number {
+    return Math.max(this.options.snapshotTimeoutMs ?? 600_000, this.options.timeoutMs);
   }
 
   async onModuleInit(): Promise<void> {
@@ -345,7 +356,7 @@ export class QdrantGateway implements OnModuleInit, OnApplicationShutdown {
   /** Creates a collection snapshot (waiting for it) and returns its name. */
   async createSnapshot(): Promise<string> {
     const description = await this.call('create_snapshot', () =>
-      this.client.createSnapshot(this.options.collection, { wait: true }),
+      this.slowClient.createSnapshot(this.options.collection, { wait: true }),
     );
     if (!description) {
       throw new VectorStoreRequestError('create_snapshot', 200, 'Qdrant returned no snapshot');
@@ -407,7 +418,7 @@ export class QdrantGateway implements OnModuleInit, OnApplicationShutdown {
 
   private snapshotEndpoint(): SnapshotEndpoint {
     const { url, apiKey, collection } = this.options;
-    return { url, apiKey, collection, timeoutMs: this.options.snapshotTimeoutMs ?? 600_000 };
+    return { url, apiKey: apiKey || undefined, collection, timeoutMs: this.slowTimeoutMs };
   }
 
   private async createCollection(): Promise<void> {
@@ -450,7 +461,7 @@ export class QdrantGateway implements OnModuleInit, OnApplicationShutdown {
     for (const [field, type] of Object.entries(PAYLOAD_INDEXES)) {
       if (schema[field]?.data_type === type) continue;
       await this.call('create_payload_index', () =>
-        this.client.createPayloadIndex(this.options.collection, {
+        this.slowClient.createPayloadIndex(this.options.collection, {
           field_name: field,
           field_schema: type,
           wait: true,

@@ -22,7 +22,7 @@ export interface VectorModuleOptions {
   bootstrap?: boolean;
   /** hard timeout of the readiness check (default 1000 ms) */
   healthTimeoutMs?: number;
-  /** timeout of a snapshot download or upload, which moves the whole collection (default 10 min) */
+  /** timeout of calls that work on the whole collection: snapshot create, download and upload, payload index builds (default 10 min) */
   snapshotTimeoutMs?: number;
   retry?: Partial<VectorRetryOptions>;
 }
