@@ -109,6 +109,14 @@ export const invariants: Record<string, (objects: K8sObject[]) => string[]> = {
       return problems;
     }),
 
+  // `command` would replace the image's ENTRYPOINT (tini) and leave node as PID 1.
+  'quarry containers keep the image entrypoint': (objects) =>
+    workloadsOf(objects).flatMap((w) =>
+      containersOf(podSpecOf(w))
+        .filter((c) => /\/quarry(:|@)/.test(c.image ?? '') && c.command !== undefined)
+        .map((c) => `${id(w, c)}: command overrides the image entrypoint; use args`),
+    ),
+
   'every container has cpu and memory requests and limits': (objects) =>
     workloadsOf(objects).flatMap((w) =>
       containersOf(podSpecOf(w)).flatMap((c) =>

@@ -69,7 +69,7 @@ describe.each(TARGETS)('k8s/%s', (target) => {
 
   it('starts each process with its own entry point', () => {
     const command = (kind: string, name: string) =>
-      podSpecOf(get(objects, kind, name)).containers[0].command;
+      podSpecOf(get(objects, kind, name)).containers[0].args;
     expect(command('Deployment', 'quarry-api')).toEqual(['node', 'dist/apps/api/src/main.js']);
     expect(command('Deployment', 'quarry-worker')).toEqual([
       'node',
@@ -79,10 +79,10 @@ describe.each(TARGETS)('k8s/%s', (target) => {
 
   it('runs migrations in the Job only, and check-data on a schedule', () => {
     const [migrate] = podSpecOf(get(objects, 'Job', 'quarry-migrate')).containers;
-    expect(migrate.command).toEqual(['node', 'dist/apps/cli/src/main.js', 'migrate']);
+    expect(migrate.args).toEqual(['node', 'dist/apps/cli/src/main.js', 'migrate']);
     expect(config(objects).DB_MIGRATIONS_RUN).toBe('false');
     const [check] = podSpecOf(get(objects, 'CronJob', 'quarry-check-data')).containers;
-    expect(check.command).toEqual(['node', 'dist/apps/cli/src/main.js', 'check-data', '--json']);
+    expect(check.args).toEqual(['node', 'dist/apps/cli/src/main.js', 'check-data', '--json']);
   });
 
   it('the pre-rollout selection holds everything the migration Job needs', () => {
@@ -303,6 +303,11 @@ describe('invariant checks', () => {
       'a termination grace shorter than the drain',
       (o) => (podSpecOf(get(o, 'Deployment', 'quarry-api')).terminationGracePeriodSeconds = 30),
       ['Deployment/quarry-api/api: terminationGracePeriodSeconds 30 <= 35'],
+    ],
+    [
+      'a command that bypasses tini',
+      (o) => (container(o, 'quarry-api').command = ['node', 'dist/apps/api/src/main.js']),
+      ['Deployment/quarry-api/api: command overrides the image entrypoint; use args'],
     ],
     [
       'a single api replica',
