@@ -67,7 +67,7 @@ export class WorkerHttpServer implements OnApplicationBootstrap {
     const end = this.duration.startTimer();
     const path = (req.url ?? '/').split('?')[0];
     let status = 404;
-    let body = '';
+    let body: string;
     let type = 'application/json';
     try {
       if (req.method !== 'GET') {

@@ -1,0 +1,110 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { QuarryConfig } from '@quarry/config';
+import { ApiKey, ApiKeyRole, DbService } from '@quarry/db';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { badInput, notFound } from './domain-errors';
+
+export interface Principal {
+  ownerId: string;
+  role: ApiKeyRole;
+  keyId: string;
+}
+
+export interface CreatedApiKey {
+  id: string;
+  ownerId: string;
+  role: ApiKeyRole;
+  name: string;
+  /** shown once; only its hash is stored */
+  key: string;
+}
+
+const KEY_PREFIX = 'qk_';
+/** The owner of QUARRY_DEV_API_KEY; development only. */
+export const DEV_OWNER_ID = 'dev';
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** API keys: created and revoked by operators, verified on every request. */
+@Injectable()
+export class ApiKeysService {
+  private readonly logger = new Logger('ApiKeys');
+  /** last_used_at is written at most once a minute per key, not on every request */
+  private readonly touched = new Map<string, number>();
+
+  constructor(
+    private readonly db: DbService,
+    private readonly config: QuarryConfig,
+  ) {}
+
+  async create(input: {
+    ownerId: string;
+    role?: ApiKeyRole;
+    name?: string;
+  }): Promise<CreatedApiKey> {
+    const ownerId = input.ownerId?.trim();
+    if (!ownerId || ownerId.length > 200) throw badInput('owner id must be 1–200 characters');
+    const role = input.role ?? ApiKeyRole.User;
+    if (role !== ApiKeyRole.User && role !== ApiKeyRole.Admin)
+      throw badInput('role must be user or admin');
+    const key = `${KEY_PREFIX}${randomBytes(24).toString('base64url')}`;
+    const name = input.name?.trim() || `${role} key`;
+    const saved = await this.db
+      .repo(ApiKey)
+      .save(this.db.repo(ApiKey).create({ ownerId, role, name, keyHash: hashApiKey(key) }));
+    return { id: saved.id, ownerId, role, name, key };
+  }
+
+  async list(ownerId?: string): Promise<ApiKey[]> {
+    return this.db.read((m) =>
+      m.getRepository(ApiKey).find({
+        where: ownerId ? { ownerId } : {},
+        order: { createdAt: 'ASC' },
+      }),
+    );
+  }
+
+  async revoke(id: string): Promise<ApiKey> {
+    const repo = this.db.repo(ApiKey);
+    const key = await repo.findOne({ where: { id } });
+    if (!key) throw notFound('API key', id);
+    if (!key.revokedAt) {
+      key.revokedAt = new Date();
+      await repo.save(key);
+    }
+    return key;
+  }
+
+  /** The principal for a presented key, or undefined when it is unknown or revoked. */
+  async verify(presented: string): Promise<Principal | undefined> {
+    const dev = this.config.auth.devApiKey;
+    if (dev && !this.config.isProduction && safeEqual(presented, dev)) {
+      return { ownerId: DEV_OWNER_ID, role: ApiKeyRole.Admin, keyId: 'dev' };
+    }
+    if (!presented.startsWith(KEY_PREFIX)) return undefined;
+    const key = await this.db.read((m) =>
+      m.getRepository(ApiKey).findOne({ where: { keyHash: hashApiKey(presented) } }),
+    );
+    if (!key || key.revokedAt) return undefined;
+    this.touch(key.id);
+    return { ownerId: key.ownerId, role: key.role, keyId: key.id };
+  }
+
+  private touch(id: string): void {
+    const now = Date.now();
+    if ((this.touched.get(id) ?? 0) > now - 60_000) return;
+    this.touched.set(id, now);
+    this.db
+      .manager()
+      .query(`UPDATE api_keys SET last_used_at = now() WHERE id = $1`, [id])
+      .catch((err: unknown) => this.logger.debug(`last_used_at not updated: ${String(err)}`));
+  }
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}

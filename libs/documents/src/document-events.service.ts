@@ -1,0 +1,103 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { QuarryConfig } from '@quarry/config';
+import { DocumentStatus } from '@quarry/db';
+import { ShutdownCoordinator, ShutdownPhase } from '@quarry/observability';
+import { CLIENT_REDIS, createRedisConnection } from '@quarry/queue';
+import type Redis from 'ioredis';
+
+/** One change of a document's processing state, as the status endpoint shows it. */
+export interface DocumentEvent {
+  document_id: string;
+  generation: number;
+  status: DocumentStatus;
+  stage: string | null;
+  progress: number;
+  chunks_done: number;
+  chunks_total: number;
+  error: string | null;
+  at: string;
+}
+
+export const TERMINAL_STATUSES: readonly DocumentStatus[] = ['completed', 'failed', 'deleted'];
+
+type Listener = (event: DocumentEvent) => void;
+
+/**
+ * Live progress over Redis pub/sub: the worker publishes, any api replica relays to
+ * its SSE clients. Best effort by design: PostgreSQL holds the state, and a listener
+ * that misses an event catches up from there.
+ */
+@Injectable()
+export class DocumentEventsService {
+  private readonly logger = new Logger('DocumentEvents');
+  private subscriber?: Redis;
+  private readonly listeners = new Map<string, Set<Listener>>();
+
+  constructor(
+    @Inject(CLIENT_REDIS) private readonly redis: Redis,
+    private readonly config: QuarryConfig,
+    private readonly shutdown: ShutdownCoordinator,
+  ) {}
+
+  private channel(documentId: string): string {
+    return `${this.config.redis.prefix}:document-events:${documentId}`;
+  }
+
+  async publish(event: DocumentEvent): Promise<void> {
+    try {
+      await this.redis.publish(this.channel(event.document_id), JSON.stringify(event));
+    } catch (err) {
+      this.logger.debug(`event for ${event.document_id} not published: ${String(err)}`);
+    }
+  }
+
+  /** Calls `listener` for each event of this document until the returned function is called. */
+  async subscribe(documentId: string, listener: Listener): Promise<() => Promise<void>> {
+    const subscriber = this.ensureSubscriber();
+    const channel = this.channel(documentId);
+    let set = this.listeners.get(channel);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(channel, set);
+      await subscriber.subscribe(channel);
+    }
+    set.add(listener);
+    return async () => {
+      const current = this.listeners.get(channel);
+      current?.delete(listener);
+      if (current && current.size === 0) {
+        this.listeners.delete(channel);
+        await subscriber.unsubscribe(channel).catch(() => undefined);
+      }
+    };
+  }
+
+  private ensureSubscriber(): Redis {
+    if (this.subscriber) return this.subscriber;
+    const subscriber = createRedisConnection(
+      this.config.redis.url,
+      'client',
+      `${this.config.db.applicationName}-events`,
+    );
+    subscriber.on('message', (channel: string, message: string) => {
+      const set = this.listeners.get(channel);
+      if (!set) return;
+      let event: DocumentEvent;
+      try {
+        event = JSON.parse(message) as DocumentEvent;
+      } catch {
+        return;
+      }
+      for (const listener of set) listener(event);
+    });
+    this.shutdown.register({
+      name: 'redis (document events)',
+      phase: ShutdownPhase.Redis,
+      close: () => {
+        subscriber.disconnect();
+      },
+    });
+    this.subscriber = subscriber;
+    return subscriber;
+  }
+}

@@ -1,0 +1,54 @@
+import { Module } from '@nestjs/common';
+import { QuarryConfig } from '@quarry/config';
+import { PipelineModule } from '@quarry/pipeline';
+import { ApiKeysService } from './api-keys.service';
+import { CollectionsService } from './collections.service';
+import { DocumentEventsService } from './document-events.service';
+import { DocumentsService } from './documents.service';
+import { IngestService } from './ingest.service';
+import { CleanupService } from './cleanup.service';
+import { ReconcilerService } from './reconciler.service';
+
+/**
+ * The domain, shared by api, worker and cli. Expects CoreModule (config, db, queue,
+ * vector, observability) to be imported by the app.
+ */
+@Module({
+  imports: [
+    PipelineModule.forRootAsync({
+      inject: [QuarryConfig],
+      useFactory: (config: QuarryConfig) => ({
+        chunking: config.chunking,
+        embedding: {
+          provider: config.embedding.provider,
+          model: config.embedding.model,
+          dimension: config.embedding.dimension,
+          batchSize: config.embedding.batchSize,
+          baseUrl: config.embedding.baseUrl,
+          apiKey: config.embedding.apiKey,
+          timeoutMs: config.embedding.timeoutMs,
+        },
+      }),
+    }),
+  ],
+  providers: [
+    ApiKeysService,
+    CleanupService,
+    CollectionsService,
+    DocumentsService,
+    DocumentEventsService,
+    IngestService,
+    ReconcilerService,
+  ],
+  exports: [
+    PipelineModule,
+    ApiKeysService,
+    CleanupService,
+    CollectionsService,
+    DocumentsService,
+    DocumentEventsService,
+    IngestService,
+    ReconcilerService,
+  ],
+})
+export class DocumentsModule {}
