@@ -11,7 +11,7 @@ import {
   TransientPipelineError,
   UnsupportedTypeError,
 } from './pipeline-errors';
-import { PdfExtractionTimeoutError } from './extraction/pdf-extractor';
+import { ExtractionTimeoutError } from './extraction/extraction-thread';
 
 describe('pipeline error classification', () => {
   it.each([
@@ -31,7 +31,7 @@ describe('pipeline error classification', () => {
 
   it.each([
     [new EmbedderUnavailableError('HTTP 503', 503), 'embedder_unavailable'],
-    [new PdfExtractionTimeoutError('slow'), 'extraction_timeout'],
+    [new ExtractionTimeoutError('slow'), 'extraction_timeout'],
     [new TransientPipelineError('blip'), 'transient'],
   ])('%s is transient with code %s', (err, code) => {
     expect(err).toBeInstanceOf(TransientPipelineError);

@@ -6,7 +6,7 @@ import {
   NoExtractableTextError,
 } from '../pipeline-errors';
 import { DocumentExtractor } from './document-extractor';
-import { PdfExtractionTimeoutError } from './pdf-extractor';
+import { ExtractionTimeoutError } from './extraction-thread';
 import { MIME_DOCX, MIME_HTML, MIME_MARKDOWN, MIME_PDF, MIME_TEXT } from './type-detector';
 
 describe('DocumentExtractor', () => {
@@ -67,7 +67,7 @@ describe('DocumentExtractor', () => {
     const impatient = new DocumentExtractor({ timeoutMs: 1 });
     try {
       const err = await impatient.extract(fixture('sample-ko.pdf')).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(PdfExtractionTimeoutError);
+      expect(err).toBeInstanceOf(ExtractionTimeoutError);
       expect(isPermanent(err)).toBe(false);
     } finally {
       await impatient.close();

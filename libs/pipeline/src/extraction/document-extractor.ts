@@ -1,8 +1,7 @@
 import { NoExtractableTextError } from '../pipeline-errors';
-import { docxToText } from './docx-extractor';
 import type { ExtractedDocument, PageSpan } from './extracted-document';
 import { htmlToText } from './html-extractor';
-import { PdfExtractor, type PdfExtractorOptions } from './pdf-extractor';
+import { ExtractionThread, type ExtractionThreadOptions } from './extraction-thread';
 import { decodeText, normaliseText } from './text-decoder';
 import {
   detectType,
@@ -15,7 +14,7 @@ import {
   type TypeHints,
 } from './type-detector';
 
-export type DocumentExtractorOptions = PdfExtractorOptions;
+export type DocumentExtractorOptions = ExtractionThreadOptions;
 
 export interface ExtractOptions extends TypeHints {
   /** Skip sniffing when the type was already detected (e.g. at upload). */
@@ -23,14 +22,15 @@ export interface ExtractOptions extends TypeHints {
 }
 
 /**
- * Bytes in, `ExtractedDocument` out, for every supported type. Holds a PDF worker
- * thread, so one instance is shared per process and closed on shutdown.
+ * Bytes in, `ExtractedDocument` out, for every supported type. PDF and DOCX are parsed
+ * in a worker thread it owns, so one instance is shared per process and closed on
+ * shutdown.
  */
 export class DocumentExtractor {
-  private readonly pdf: PdfExtractor;
+  private readonly thread: ExtractionThread;
 
   constructor(options: DocumentExtractorOptions = {}) {
-    this.pdf = new PdfExtractor(options);
+    this.thread = new ExtractionThread(options);
   }
 
   async extract(bytes: Uint8Array, options: ExtractOptions = {}): Promise<ExtractedDocument> {
@@ -47,7 +47,7 @@ export class DocumentExtractor {
   }
 
   close(): Promise<void> {
-    return this.pdf.close();
+    return this.thread.close();
   }
 
   private async extractAs(
@@ -56,11 +56,11 @@ export class DocumentExtractor {
   ): Promise<ExtractedDocument> {
     switch (mimeType) {
       case MIME_PDF: {
-        const { title, pages } = await this.pdf.extract(bytes);
+        const { title, pages } = await this.thread.pdf(bytes);
         return { mimeType, title, ...joinPages(pages) };
       }
       case MIME_DOCX: {
-        const { text, title } = await docxToText(bytes);
+        const { text, title } = htmlToText(await this.thread.docxHtml(bytes));
         return { mimeType, title, text, pages: [] };
       }
       case MIME_HTML: {
