@@ -25,6 +25,8 @@ export interface SpawnedQdrant {
   readonly port: number;
   readonly storage: string;
   readonly pid: number | undefined;
+  /** How the last process ended (null while running or before the first stop). */
+  readonly lastExit: { code: number | null; signal: NodeJS.Signals | null } | null;
   /** Stops the process (SIGTERM, SIGKILL after 5 s) and removes a temp storage directory. */
   stop(): Promise<void>;
   /** Kills the process with a signal (SIGKILL by default) and waits for it to exit; keeps storage. */
@@ -75,6 +77,7 @@ export async function spawnQdrantEmulator(
   let port = options.port ?? 0;
   let url = '';
   let child: ChildProcess | null = null;
+  let lastExit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   const killOnExit = () => child?.kill('SIGKILL');
 
   const start = async (): Promise<void> => {
@@ -83,6 +86,10 @@ export async function spawnQdrantEmulator(
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = proc;
+    lastExit = null;
+    proc.once('exit', (code, signal) => {
+      lastExit = { code, signal };
+    });
     process.once('exit', killOnExit);
     let stderr = '';
     proc.stderr?.on('data', (chunk: Buffer) => {
@@ -141,6 +148,9 @@ export async function spawnQdrantEmulator(
     storage,
     get pid() {
       return (child as ChildProcess | null)?.pid;
+    },
+    get lastExit() {
+      return lastExit;
     },
     kill,
     async stop() {
