@@ -53,8 +53,8 @@ describe('Chunker', () => {
   });
 
   it('rejects options that cannot make progress', () => {
-    expect(() => new Chunker({ chunkSize: 10 })).toThrow(/chunkSize/);
-    expect(() => new Chunker({ chunkSize: 100, chunkOverlap: 60 })).toThrow(/chunkOverlap/);
+    expect(() => new Chunker({ chunkSize: 10 })).toThrow(/CHUNK_SIZE \(chunkSize\)/);
+    expect(() => new Chunker({ chunkSize: 100, chunkOverlap: 60 })).toThrow(/CHUNK_OVERLAP/);
     expect(() => new Chunker({ chunkSize: 100, chunkOverlap: -1 })).toThrow(/chunkOverlap/);
   });
 

@@ -61,7 +61,9 @@ export class Chunker {
     this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     this.chunkOverlap = options.chunkOverlap ?? DEFAULT_CHUNK_OVERLAP;
     if (!Number.isInteger(this.chunkSize) || this.chunkSize < 20) {
-      throw new RangeError(`chunkSize must be an integer of at least 20 (got ${this.chunkSize})`);
+      throw new RangeError(
+        `CHUNK_SIZE (chunkSize) must be an integer of at least 20 (got ${this.chunkSize})`,
+      );
     }
     if (
       !Number.isInteger(this.chunkOverlap) ||
@@ -69,7 +71,7 @@ export class Chunker {
       this.chunkOverlap > this.chunkSize / 2
     ) {
       throw new RangeError(
-        `chunkOverlap must be an integer between 0 and half of chunkSize (got ${this.chunkOverlap})`,
+        `CHUNK_OVERLAP (chunkOverlap) must be an integer between 0 and half of CHUNK_SIZE (got ${this.chunkOverlap} with a size of ${this.chunkSize})`,
       );
     }
   }

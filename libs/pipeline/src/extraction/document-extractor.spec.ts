@@ -1,3 +1,4 @@
+import * as iconv from 'iconv-lite';
 import { fixture } from '../../test/fixtures';
 import {
   CorruptDocumentError,
@@ -146,6 +147,17 @@ describe('DocumentExtractor', () => {
       expect(doc.text).not.toContain('소식 메뉴');
       expect(doc.text).not.toContain('광고');
       expect(doc.text).toMatch(/\n\n## 배포판의 종류\n\n데비안에는/);
+    });
+
+    it('reads legacy EUC-KR HTML', async () => {
+      const html =
+        '<html><head><meta charset="euc-kr"><title>차 문화</title></head>' +
+        '<body><h1>한국의 전통 차</h1><p>보성과 하동은 대표적인 녹차 산지이다.</p></body></html>';
+      const doc = await extractor.extract(iconv.encode(html, 'euc-kr'));
+      expect(doc.mimeType).toBe(MIME_HTML);
+      expect(doc.encoding).toBe('euc-kr');
+      expect(doc.title).toBe('차 문화');
+      expect(doc.text).toBe('# 한국의 전통 차\n\n보성과 하동은 대표적인 녹차 산지이다.');
     });
 
     it('decodes entities and keeps an article header', async () => {
