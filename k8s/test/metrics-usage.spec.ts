@@ -7,6 +7,7 @@ import {
   isKnownMetric,
   promqlLabelUses,
   promqlMetricNames,
+  promqlSyntaxErrors,
 } from './promql-metric-names';
 import { k8sDir, parseYamlObjects } from './render';
 
@@ -69,9 +70,7 @@ const dashboardExprs = [
 ];
 
 const known = (name: string) => isKnownMetric(name, catalogue, histograms, STANDARD_METRICS);
-/** label_values(metric, label) is Grafana's, not PromQL: keep the metric. */
-const exprMetrics = (expr: string) =>
-  promqlMetricNames(expr.replace(/label_values\(\s*([\w:]+)\s*,\s*\w+\s*\)/g, '$1'));
+const exprMetrics = promqlMetricNames;
 
 describe('metric names in alert rules and the dashboard', () => {
   it('finds the histograms the catalogue documents', () => {
@@ -82,6 +81,14 @@ describe('metric names in alert rules and the dashboard', () => {
         MetricNames.qdrantRequestDuration,
       ].sort(),
     );
+  });
+
+  it('every expression is valid PromQL', () => {
+    const all = [
+      ...rules.map((r) => ({ where: r.alert ?? r.record, expr: r.expr })),
+      ...dashboardExprs,
+    ];
+    expect(all.filter((e) => promqlSyntaxErrors(e.expr).length > 0)).toEqual([]);
   });
 
   it('every alert rule uses only exported metrics', () => {
@@ -148,9 +155,7 @@ function labelsOf(metric: string): Map<string, string[] | null> {
 function labelProblems(expr: string): string[] {
   const metrics = exprMetrics(expr);
   const problems: string[] = [];
-  for (const use of promqlLabelUses(
-    expr.replace(/label_values\(\s*([\w:]+)\s*,\s*\w+\s*\)/g, '$1'),
-  )) {
+  for (const use of promqlLabelUses(expr)) {
     const scope = use.metric ? [use.metric] : metrics;
     const known = scope.map(labelsOf);
     if (!known.some((l) => l.has(use.label))) {
@@ -158,7 +163,12 @@ function labelProblems(expr: string): string[] {
       continue;
     }
     const allowed = known.map((l) => l.get(use.label)).find((v) => Array.isArray(v));
-    if (!allowed || use.value === undefined || use.value.includes('$') || use.op?.startsWith('!'))
+    if (
+      !allowed ||
+      use.value === undefined ||
+      use.value.includes('grafana_var_') ||
+      use.op?.startsWith('!')
+    )
       continue;
     const values = use.op === '=~' ? use.value.split('|') : [use.value];
     for (const v of values)
@@ -218,10 +228,21 @@ describe('promqlMetricNames', () => {
         'kube_deployment_status_replicas_available{deployment="w"} < on (namespace, deployment) kube_deployment_spec_replicas offset 5m',
       ),
     ).toEqual(['kube_deployment_spec_replicas', 'kube_deployment_status_replicas_available']);
-    expect(promqlMetricNames('max(foo_total[$__rate_interval]) > 1e3 and bool bar')).toEqual([
+    expect(promqlMetricNames('max(foo_total offset 5m) > bool 1e3 and on (pod) bar')).toEqual([
       'bar',
       'foo_total',
     ]);
+  });
+
+  it('reports PromQL that Prometheus would refuse', () => {
+    expect(promqlSyntaxErrors('sum by (queue) (rate(quarry_jobs_failed_total[5m])) > 3')).toEqual(
+      [],
+    );
+    expect(promqlSyntaxErrors('sum by (queue (rate(quarry_jobs_failed_total[5m]))')).not.toEqual(
+      [],
+    );
+    expect(promqlSyntaxErrors('quarry_queue_jobs{state="waiting" > 0')).not.toEqual([]);
+    expect(promqlSyntaxErrors('rate(quarry_jobs_failed_total[$__rate_interval])')).toEqual([]);
   });
 
   it('flags a misspelt or invented metric', () => {

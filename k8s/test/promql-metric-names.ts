@@ -1,49 +1,47 @@
-/**
- * Pulls the metric names out of a PromQL expression: every identifier that is not a
- * function, keyword, aggregation, label name (inside `{}` or a `by`/`on`/… list), string,
- * or duration. Small on purpose: it serves the expressions written in k8s/monitoring/,
- * and its own tests show it finds what it must.
- */
-const KEYWORDS = new Set([
-  'by',
-  'without',
-  'on',
-  'ignoring',
-  'group_left',
-  'group_right',
-  'and',
-  'or',
-  'unless',
-  'bool',
-  'offset',
-  'atan2',
-  'inf',
-  'nan',
-]);
+import { parser } from '@prometheus-io/lezer-promql';
 
+/**
+ * PromQL read with Prometheus's own grammar (the one its web UI uses), so the checks
+ * below see what Prometheus sees: syntax errors, the metric of each vector selector, and
+ * the labels each matcher and grouping relies on.
+ */
+
+/**
+ * Grafana's template variables are not PromQL: give them values of the right kind before
+ * parsing (`$__rate_interval` is a range; `$namespace` appears inside label values).
+ * `label_values(metric, label)` is Grafana's query-variable syntax: keep the metric.
+ */
+export function fromGrafana(expr: string): string {
+  return expr
+    .replace(/label_values\(\s*([\w:]+(?:\{[^}]*\})?)\s*,\s*\w+\s*\)/g, '$1')
+    .replace(/\$__(rate_)?interval|\$__range/g, '5m')
+    .replace(/\$\{?(\w+)\}?/g, 'grafana_var_$1');
+}
+
+const tree = (expr: string) => parser.parse(fromGrafana(expr));
+const text = (expr: string, node: { from: number; to: number }) =>
+  fromGrafana(expr).slice(node.from, node.to);
+
+/** Positions where Prometheus's grammar rejects the expression (empty when it parses). */
+export function promqlSyntaxErrors(expr: string): number[] {
+  const errors: number[] = [];
+  tree(expr).iterate({
+    enter: (n) => {
+      if (n.type.isError) errors.push(n.from);
+    },
+  });
+  return errors;
+}
+
+/** The metric names the expression selects. */
 export function promqlMetricNames(expr: string): string[] {
-  const stripped = expr
-    // string literals (label values, regexes)
-    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, '""')
-    // label matchers
-    .replace(/\{[^}]*\}/g, ' ')
-    // range and subquery selectors: [5m], [$__rate_interval], [1h:5m]
-    .replace(/\[[^\]]*\]/g, ' ')
-    // label lists after grouping and matching modifiers
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ')
-    // template variables (Grafana)
-    .replace(/\$\{?\w+\}?/g, ' ');
   const names = new Set<string>();
-  for (const m of stripped.matchAll(/[A-Za-z_:][A-Za-z0-9_:]*(?=\s*(\()?)/g)) {
-    const [token, call] = [m[0], m[1]];
-    if (call) continue; // a function or aggregation: rate(, sum(, histogram_quantile(
-    if (KEYWORDS.has(token.toLowerCase())) continue;
-    if (/^\d/.test(token)) continue;
-    // a number's exponent or a duration suffix left behind (1e3, 5m)
-    const before = stripped[(m.index ?? 0) - 1];
-    if (before !== undefined && /[0-9.]/.test(before)) continue;
-    names.add(token);
-  }
+  tree(expr).iterate({
+    enter: (n) => {
+      if (n.name === 'Identifier' && n.node.parent?.name === 'VectorSelector')
+        names.add(text(expr, n.node));
+    },
+  });
   return [...names].sort();
 }
 
@@ -75,21 +73,37 @@ export interface LabelUse {
   value?: string;
 }
 
+const unquote = (literal: string): string => {
+  if (literal.startsWith('`')) return literal.slice(1, -1);
+  return JSON.parse(
+    literal.startsWith("'") ? `"${literal.slice(1, -1).replace(/"/g, '\\"')}"` : literal,
+  );
+};
+
 /** Label names (and matcher values) that a PromQL expression relies on. */
 export function promqlLabelUses(expr: string): LabelUse[] {
   const uses: LabelUse[] = [];
-  for (const sel of expr.matchAll(/([A-Za-z_:][A-Za-z0-9_:]*)?\s*\{([^}]*)\}/g)) {
-    for (const m of sel[2].matchAll(/([A-Za-z_]\w*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"/g)) {
-      uses.push({ metric: sel[1], label: m[1], op: m[2], value: m[3] });
-    }
-  }
-  for (const group of expr.matchAll(
-    /\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g,
-  )) {
-    for (const label of group[1].split(',').map((l) => l.trim())) {
-      if (label) uses.push({ label });
-    }
-  }
+  tree(expr).iterate({
+    enter: (n) => {
+      if (n.name === 'UnquotedLabelMatcher') {
+        const selector = n.node.parent?.parent;
+        const metricNode =
+          selector?.name === 'VectorSelector' ? selector.getChild('Identifier') : null;
+        const label = n.node.getChild('LabelName');
+        const op = n.node.getChild('MatchOp');
+        const value = n.node.getChild('StringLiteral');
+        if (!label) return;
+        uses.push({
+          metric: metricNode ? text(expr, metricNode) : undefined,
+          label: text(expr, label),
+          op: op ? text(expr, op) : undefined,
+          value: value ? unquote(text(expr, value)) : undefined,
+        });
+      } else if (n.name === 'LabelName' && n.node.parent?.name === 'GroupingLabels') {
+        uses.push({ label: text(expr, n.node) });
+      }
+    },
+  });
   return uses;
 }
 
