@@ -1,0 +1,102 @@
+import type { Type } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ConfigOverrides, loadConfig, QuarryConfig } from '@quarry/config';
+import { TestDatabase } from '@quarry/testing';
+import Redis from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { createApiApp } from '../../src/create-api-app';
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A Redis key prefix of its own for one test file, so files never see each other's queues. */
+export function uniqueQueuePrefix(name: string): string {
+  return `quarry-test-${name}-${randomBytes(4).toString('hex')}`;
+}
+
+/** The environment a spawned api needs to talk to this file's database and Redis prefix. */
+export function apiTestEnv(
+  db: TestDatabase,
+  queuePrefix: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    ...baseSettings(db, queuePrefix, process.env.TEST_LOG_LEVEL ?? 'warn'),
+    ...extra,
+  };
+}
+
+function baseSettings(db: TestDatabase, queuePrefix: string, logLevel: string) {
+  return {
+    NODE_ENV: 'test',
+    DATABASE_URL: db.url,
+    REDIS_URL,
+    QUEUE_PREFIX: queuePrefix,
+    QDRANT_URL: process.env.QDRANT_URL ?? 'http://127.0.0.1:6333',
+    LOG_LEVEL: logLevel,
+    LOG_PRETTY: 'false',
+  };
+}
+
+/**
+ * The api's configuration for one test file, built by the real loader from explicit
+ * options only (the machine's environment cannot leak in).
+ */
+export function apiTestConfig(
+  db: TestDatabase,
+  queuePrefix: string,
+  overrides: ConfigOverrides = {},
+): QuarryConfig {
+  return loadConfig({
+    app: 'api',
+    env: {},
+    overrides: {
+      ...baseSettings(db, queuePrefix, process.env.TEST_LOG_LEVEL ?? 'silent'),
+      ...overrides,
+    },
+  });
+}
+
+export interface RunningApi {
+  app: NestExpressApplication;
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+/** The real api (createApiApp) listening on a free loopback port. */
+export async function startApi(
+  config: QuarryConfig,
+  extraModules: Type[] = [],
+): Promise<RunningApi> {
+  const app = await createApiApp(config, { extraModules });
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  let closed = false;
+  return {
+    app,
+    baseUrl: `http://127.0.0.1:${port}`,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+    },
+  };
+}
+
+/** Deletes every Redis key under a test file's prefix. */
+export async function dropQueuePrefix(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
