@@ -79,6 +79,10 @@ export class QdrantGateway implements OnModuleInit, OnApplicationShutdown {
   private readonly duration?: Histogram<'operation' | 'outcome'>;
   private readonly errors?: Counter<'operation'>;
   private closed = false;
+  private bootstrapped = false;
+  private backgroundBootstrap?: NodeJS.Timeout;
+  /** a mismatch found by a background bootstrap: readiness reports it until a restart */
+  private fatalBootstrapError?: Error;
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
 
@@ -137,7 +141,40 @@ export class QdrantGateway implements OnModuleInit, OnApplicationShutdown {
       phase: ShutdownPhase.Qdrant,
       close: () => this.close(),
     });
-    if (this.options.bootstrap !== false) await this.bootstrap();
+    const mode = this.options.bootstrap ?? true;
+    if (mode === false) return;
+    try {
+      await this.bootstrap();
+    } catch (err) {
+      if (mode !== 'when-available' || !(err instanceof VectorStoreUnavailableError)) throw err;
+      this.logger.warn(
+        `Qdrant is unavailable at start-up (${err.reason}); starting anyway and checking the ` +
+          `collection every ${this.bootstrapRetryMs} ms until it answers`,
+      );
+      this.scheduleBackgroundBootstrap();
+    }
+  }
+
+  /** True once bootstrap has succeeded in this process. */
+  get isBootstrapped(): boolean {
+    return this.bootstrapped;
+  }
+
+  private get bootstrapRetryMs(): number {
+    return this.options.bootstrapRetryMs ?? 5_000;
+  }
+
+  private scheduleBackgroundBootstrap(): void {
+    if (this.closed) return;
+    this.backgroundBootstrap = setTimeout(() => {
+      this.backgroundBootstrap = undefined;
+      this.bootstrap().catch((err: unknown) => {
+        if (err instanceof VectorStoreUnavailableError) return this.scheduleBackgroundBootstrap();
+        this.fatalBootstrapError = err instanceof Error ? err : new Error(String(err));
+        this.logger.error(`Qdrant collection check failed: ${this.fatalBootstrapError.message}`);
+      });
+    }, this.bootstrapRetryMs);
+    this.backgroundBootstrap.unref();
   }
 
   /** Without a ShutdownCoordinator (plain Nest contexts in tests) close on app close. */
@@ -151,6 +188,7 @@ export class QdrantGateway implements OnModuleInit, OnApplicationShutdown {
    */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.backgroundBootstrap);
     if (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -175,6 +213,7 @@ export class QdrantGateway implements OnModuleInit, OnApplicationShutdown {
     this.assertShape(info);
     await this.ensurePayloadIndexes(info.payload_schema);
     const ready = await this.collectionInfo();
+    this.bootstrapped = true;
     this.logger.log(
       `collection "${collection}" ready: ${dimension} dimensions, ${DISTANCE}, ${ready.pointsCount} points`,
     );
@@ -404,9 +443,13 @@ export class QdrantGateway implements OnModuleInit, OnApplicationShutdown {
 
   // ---------------------------------------------------------------- health
 
-  /** One cheap readiness request, without retries, bounded by the probe timeout. */
+  /**
+   * One cheap readiness request, without retries, bounded by the probe timeout. Also fails
+   * while a background bootstrap has found the collection unusable.
+   */
   async ping(): Promise<void> {
     if (this.closed) throw new VectorStoreUnavailableError('ping', 0, 'gateway is closed');
+    if (this.fatalBootstrapError) throw this.fatalBootstrapError;
     try {
       await this.probeClient.api().readyz({});
     } catch (err) {

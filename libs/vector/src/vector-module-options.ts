@@ -18,8 +18,17 @@ export interface VectorModuleOptions {
   dimension: number;
   /** per-request timeout; a request that takes longer counts as unavailable and is retried */
   timeoutMs: number;
-  /** create or check the collection at start-up (default true) */
-  bootstrap?: boolean;
+  /**
+   * Create or check the collection at start-up.
+   * - `true` (default): start-up fails unless the collection is usable.
+   * - `'when-available'`: a mismatch still stops start-up, but an unreachable Qdrant does
+   *   not (the api keeps accepting uploads); the check then repeats in the background
+   *   and readiness reports a mismatch it finds later.
+   * - `false`: no check (scripts that drop or restore the collection).
+   */
+  bootstrap?: boolean | 'when-available';
+  /** pause between background bootstrap attempts in `'when-available'` mode (default 5 s) */
+  bootstrapRetryMs?: number;
   /** hard timeout of the readiness check (default 1000 ms) */
   healthTimeoutMs?: number;
   /** timeout of calls that work on the whole collection: snapshot create, download and upload, payload index builds (default 10 min) */

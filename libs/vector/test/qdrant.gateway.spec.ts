@@ -412,4 +412,83 @@ describe('QdrantGateway.bootstrap', () => {
     expect((error as Error).message).not.toContain('set EMBEDDING_DIM');
     expect((error as Error).message).toContain('Set QDRANT_COLLECTION to a new collection');
   });
+
+  describe("bootstrap: 'when-available'", () => {
+    async function until(
+      condition: () => boolean,
+      timeoutMs = 5_000,
+      step: () => Promise<void> = () => new Promise((resolve) => setTimeout(resolve, 20)),
+    ): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        await step();
+        if (condition()) return;
+        if (Date.now() > deadline) throw new Error('condition not met in time');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+
+    function lenient(): QdrantGateway {
+      return new QdrantGateway(
+        options(url, { bootstrap: 'when-available', bootstrapRetryMs: 50, retry: { attempts: 1 } }),
+      );
+    }
+
+    it('starts while Qdrant is down and bootstraps once it answers', async () => {
+      fake.on(EXISTS, () => fail(503, 'starting'));
+      const gateway = lenient();
+
+      await expect(gateway.onModuleInit()).resolves.toBeUndefined();
+      expect(gateway.isBootstrapped).toBe(false);
+
+      fake
+        .on(EXISTS, () => ok({ exists: true }))
+        .on(GET, () => ok(collectionInfo(4, 'Cosine')))
+        .on(INDEX, () => ok({ operation_id: 1, status: 'completed' }));
+      fake.on('GET /readyz', () => ({ status: 200, raw: 'ok' }));
+      await until(() => gateway.isBootstrapped);
+      await expect(gateway.ping()).resolves.toBeUndefined();
+      await gateway.close();
+    });
+
+    it('still stops start-up on a mismatch it can see', async () => {
+      fake.on(EXISTS, () => ok({ exists: true })).on(GET, () => ok(collectionInfo(8, 'Cosine')));
+      await expect(lenient().onModuleInit()).rejects.toBeInstanceOf(VectorCollectionMismatchError);
+    });
+
+    it('fails readiness with the mismatch a background check finds', async () => {
+      fake.on(EXISTS, () => fail(503, 'starting'));
+      fake.on('GET /readyz', () => ({ status: 200, raw: 'ok' }));
+      const gateway = lenient();
+      await gateway.onModuleInit();
+
+      fake.on(EXISTS, () => ok({ exists: true })).on(GET, () => ok(collectionInfo(8, 'Cosine')));
+      // the background check runs on its own timer: poll readiness until it reports
+      let failure: unknown;
+      await until(
+        () => failure !== undefined,
+        5_000,
+        async () => {
+          failure = await gateway.ping().then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+        },
+      );
+      expect(failure).toBeInstanceOf(VectorCollectionMismatchError);
+      expect((failure as Error).message).toMatch(/set EMBEDDING_DIM=8/);
+      expect(gateway.isBootstrapped).toBe(false);
+      await gateway.close();
+    });
+
+    it('stops checking in the background once closed', async () => {
+      fake.on(EXISTS, () => fail(503, 'starting'));
+      const gateway = lenient();
+      await gateway.onModuleInit();
+      await gateway.close();
+      const seen = fake.count(EXISTS);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(fake.count(EXISTS)).toBe(seen);
+    });
+  });
 });
