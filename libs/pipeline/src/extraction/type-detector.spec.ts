@@ -68,6 +68,12 @@ describe('detectType', () => {
     expect(isPermanent(caught)).toBe(true);
   });
 
+  it('refuses an SVG image even though it is text', () => {
+    const svg =
+      '<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"><text>hi</text></svg>';
+    expect(() => detectType(Buffer.from(svg))).toThrow(/image\/svg\+xml/);
+  });
+
   it('refuses a ZIP archive that is not a Word document', () => {
     const zip = Buffer.concat([
       Buffer.from([0x50, 0x4b, 0x03, 0x04]),

@@ -93,6 +93,8 @@ export function sniffPrefix(bytes: Uint8Array): Uint8Array {
 
 /** Text that is already decoded (the `POST /v1/documents/text` route): HTML, Markdown or plain. */
 export function detectTextType(text: string, hints: TypeHints = {}): SupportedMimeType {
+  if (SVG_START.test(text.slice(0, 4096).trimStart()))
+    throw new UnsupportedTypeError('image/svg+xml');
   if (looksLikeHtml(text)) return MIME_HTML;
   const score = markdownScore(text);
   if (score >= 2) return MIME_MARKDOWN;
@@ -132,6 +134,9 @@ function containsAscii(bytes: Uint8Array, needle: string): boolean {
 
 const HTML_START =
   /^(?:<\?xml[^>]*>\s*)?(?:<!--[\s\S]*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|article|main|section|div|table|h[1-6]|p)[\s>/]/i;
+
+const SVG_START =
+  /^(?:<\?xml[^>]*>\s*)?(?:<!--[\s\S]*?-->\s*)*(?:<!doctype\s+svg[^>]*>\s*)?<svg[\s>]/i;
 
 function looksLikeHtml(text: string): boolean {
   return HTML_START.test(text.slice(0, 4096).trimStart());
