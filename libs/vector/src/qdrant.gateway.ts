@@ -47,13 +47,12 @@ import {
 const DISTANCE = 'Cosine' as const;
 
 /** Payload indexes bootstrap makes sure of; filters on these fields stay fast at scale. */
-const PAYLOAD_INDEXES: Readonly<Record<keyof ChunkPayload | string, Schemas['PayloadSchemaType']>> =
-  {
-    document_id: 'keyword',
-    owner_id: 'keyword',
-    collection_id: 'keyword',
-    generation: 'integer',
-  };
+const PAYLOAD_INDEXES: ReadonlyArray<[keyof ChunkPayload, Schemas['PayloadSchemaType']]> = [
+  ['document_id', 'keyword'],
+  ['owner_id', 'keyword'],
+  ['collection_id', 'keyword'],
+  ['generation', 'integer'],
+];
 
 const DEFAULT_UPSERT_BATCH = 256;
 const DEFAULT_DELETE_BATCH = 1_000;
@@ -501,7 +500,7 @@ export class QdrantGateway implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async ensurePayloadIndexes(schema: Schemas['CollectionInfo']['payload_schema']) {
-    for (const [field, type] of Object.entries(PAYLOAD_INDEXES)) {
+    for (const [field, type] of PAYLOAD_INDEXES) {
       if (schema[field]?.data_type === type) continue;
       await this.call('create_payload_index', () =>
         this.slowClient.createPayloadIndex(this.options.collection, {
