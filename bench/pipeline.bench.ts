@@ -4,7 +4,7 @@
  *   npm run bench:pipeline   → bench/results/pipeline.json
  */
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import PDFDocument from 'pdfkit';
@@ -209,6 +209,8 @@ async function main(): Promise<void> {
       node: process.version,
       cpu: cpus()[0]?.model ?? 'unknown',
       cores: cpus().length,
+      // The machine is shared: a high load average explains slow runs.
+      loadAverage1m: Math.round(loadavg()[0] * 100) / 100,
       iterations: ITERATIONS,
       settings: {
         chunkSize: chunker.chunkSize,
