@@ -57,6 +57,7 @@ const PAYLOAD_INDEXES: ReadonlyArray<[keyof ChunkPayload, Schemas['PayloadSchema
 const DEFAULT_UPSERT_BATCH = 256;
 const DEFAULT_DELETE_BATCH = 1_000;
 const DEFAULT_SCROLL_BATCH = 500;
+const DEFAULT_RETRIEVE_BATCH = 1_000;
 
 type Condition = Schemas['Condition'];
 type Filter = Schemas['Filter'];
@@ -336,16 +337,23 @@ export class QdrantGateway implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Points by id (those that exist), without vectors. */
-  async retrieve(ids: readonly string[]): Promise<StoredPoint[]> {
-    if (ids.length === 0) return [];
-    const records = await this.call('retrieve', () =>
-      this.client.retrieve(this.options.collection, {
-        ids: [...ids],
-        with_payload: true,
-        with_vector: false,
-      }),
-    );
-    return records.map(toStoredPoint);
+  async retrieve(
+    ids: readonly string[],
+    { batchSize = DEFAULT_RETRIEVE_BATCH }: { batchSize?: number } = {},
+  ): Promise<StoredPoint[]> {
+    const found: StoredPoint[] = [];
+    for (let start = 0; start < ids.length; start += batchSize) {
+      const batch = ids.slice(start, start + batchSize);
+      const records = await this.call('retrieve', () =>
+        this.client.retrieve(this.options.collection, {
+          ids: batch,
+          with_payload: true,
+          with_vector: false,
+        }),
+      );
+      for (const record of records) found.push(toStoredPoint(record));
+    }
+    return found;
   }
 
   /** Pages of one document's points (all generations unless given). */

@@ -5,6 +5,7 @@ export interface SeenRequest {
   method: string;
   path: string;
   body: unknown;
+  apiKey?: string;
 }
 
 export type FakeReply =
@@ -56,7 +57,9 @@ export class FakeQdrant {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
     const path = (req.url ?? '/').split('?')[0];
+    const apiKey = req.headers['api-key'];
     const seen: SeenRequest = {
+      apiKey: typeof apiKey === 'string' ? apiKey : undefined,
       method: req.method ?? 'GET',
       path,
       body: text ? JSON.parse(text) : undefined,

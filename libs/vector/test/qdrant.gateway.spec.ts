@@ -241,6 +241,55 @@ describe('QdrantGateway request shapes', () => {
     await fake.stop();
   });
 
+  it('sends the API key on client calls, probes and snapshot transfers', async () => {
+    fake
+      .on(COUNT, () => ok({ count: 1 }))
+      .on('GET /readyz', () => ({ status: 200, raw: 'ok' }))
+      .on(`GET /collections/${COLLECTION}/snapshots/s.snapshot`, () => ({ status: 200, raw: 'x' }));
+    const dir = mkdtempSync(join(tmpdir(), 'quarry-vector-key-'));
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const gateway = new QdrantGateway(options(url, { apiKey: 'secret-key' }));
+      await gateway.count();
+      await gateway.ping();
+      await gateway.downloadSnapshot('s.snapshot', join(dir, 's.snapshot'));
+      expect(fake.requests.map((r) => [r.path, r.apiKey])).toEqual([
+        [`/collections/${COLLECTION}/points/count`, 'secret-key'],
+        ['/readyz', 'secret-key'],
+        [`/collections/${COLLECTION}/snapshots/s.snapshot`, 'secret-key'],
+      ]);
+    } finally {
+      warn.mockRestore();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('retrieves long id lists in batches', async () => {
+    const RETRIEVE = `POST /collections/${COLLECTION}/points`;
+    fake.on(RETRIEVE, (req) =>
+      ok(
+        ((req.body as { ids: string[] }).ids ?? []).map((id) => ({
+          id,
+          payload: {
+            document_id: 'd',
+            owner_id: 'o',
+            collection_id: 'c',
+            generation: 1,
+            ordinal: 0,
+          },
+        })),
+      ),
+    );
+    const gateway = new QdrantGateway(options(url));
+    const ids = Array.from({ length: 5 }, (_, i) => `00000000-0000-4000-8000-00000000000${i}`);
+
+    const found = await gateway.retrieve(ids, { batchSize: 2 });
+    expect(found.map((p) => p.id)).toEqual(ids);
+    expect(fake.count(RETRIEVE)).toBe(3);
+    await expect(gateway.retrieve([])).resolves.toEqual([]);
+    expect(fake.count(RETRIEVE)).toBe(3);
+  });
+
   it('always sends the owner filter with a query', async () => {
     fake.on(QUERY, () =>
       ok({
