@@ -3,6 +3,8 @@ import { DbService, Document } from '@quarry/db';
 import { QdrantGateway } from '@quarry/vector';
 import { DocumentEventsService } from './document-events.service';
 import { toEvent } from './document-view';
+import { affectedBy } from './sql';
+import { isUuid } from './documents.service';
 
 export type CleanupOutcome = { status: 'deleted' } | { status: 'skipped'; reason: string };
 
@@ -23,6 +25,8 @@ export class CleanupService {
   ) {}
 
   async cleanup(documentId: string): Promise<CleanupOutcome> {
+    if (!isUuid(documentId))
+      throw new TypeError(`cleanup needs a document id, got ${String(documentId)}`);
     const doc = await this.db.read((m) =>
       m.getRepository(Document).findOne({ where: { id: documentId } }),
     );
@@ -74,12 +78,10 @@ export class CleanupService {
 
   /** Removes tombstones older than the retention period. Returns how many. */
   async purgeTombstones(retentionDays: number): Promise<number> {
-    const result: [unknown[], number] = await this.db
-      .manager()
-      .query(
-        `DELETE FROM documents WHERE status = 'deleted' AND deleted_at < now() - make_interval(days => $1)`,
-        [retentionDays],
-      );
-    return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
+    return affectedBy(
+      this.db.manager(),
+      `DELETE FROM documents WHERE status = 'deleted' AND deleted_at < now() - make_interval(days => $1)`,
+      [retentionDays],
+    );
   }
 }

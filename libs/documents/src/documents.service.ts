@@ -5,6 +5,7 @@ import { detectTextType, detectType, UnsupportedTypeError } from '@quarry/pipeli
 import { JobName, JobQueueService, jobIdFor } from '@quarry/queue';
 import { createHash } from 'node:crypto';
 import { In } from 'typeorm';
+import { rowsOf } from './sql';
 import { DomainError, badInput, conflict, notFound } from './domain-errors';
 import { DocumentStatusView, DocumentView, toDocumentView, toStatusView } from './document-view';
 
@@ -293,7 +294,8 @@ export class DocumentsService {
   /** Bumps the generation and starts over; the old chunks stay searchable until the swap. */
   async reprocess(ownerId: string, id: string): Promise<{ document: DocumentView; jobId: string }> {
     const current = await this.get(ownerId, id);
-    const rows: Document[] = await this.db.manager().query(
+    const rows = await rowsOf<{ id: string; generation: number }>(
+      this.db.manager(),
       `UPDATE documents
           SET generation = generation + 1, status = 'pending', stage = NULL, progress = 0,
               error = NULL, attempts = 0, chunks_done = 0, chunks_total = 0, heartbeat_at = NULL,
@@ -322,7 +324,8 @@ export class DocumentsService {
   ): Promise<{ document_id: string; status: DocumentStatus; job_id: string | null }> {
     const current = await this.get(ownerId, id);
     if (current.status === 'deleted') return { document_id: id, status: 'deleted', job_id: null };
-    const rows: { id: string; generation: number }[] = await this.db.manager().query(
+    const rows = await rowsOf<{ id: string; generation: number }>(
+      this.db.manager(),
       `UPDATE documents
           SET status = 'deleting', generation = generation + 1, stage = 'deleting', error = NULL,
               heartbeat_at = NULL, updated_at = now()
@@ -354,7 +357,8 @@ export class DocumentsService {
     } else {
       throw badInput('give either ids or collection_id');
     }
-    const rows: { id: string; generation: number }[] = await this.db.manager().query(
+    const rows = await rowsOf<{ id: string; generation: number }>(
+      this.db.manager(),
       `UPDATE documents
           SET status = 'deleting', generation = generation + 1, stage = 'deleting', error = NULL,
               heartbeat_at = NULL, updated_at = now()

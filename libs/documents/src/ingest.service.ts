@@ -13,6 +13,7 @@ import { ChunkPoint, QdrantGateway, pointIdFor } from '@quarry/vector';
 import type { EntityManager } from 'typeorm';
 import { DocumentEventsService } from './document-events.service';
 import { toEvent } from './document-view';
+import { affectedBy, rowsOf } from './sql';
 
 export type IngestOutcome =
   | { status: 'completed'; chunks: number }
@@ -127,7 +128,8 @@ export class IngestService {
         if (locked.length === 0) return undefined;
         await m.query(`DELETE FROM chunks WHERE document_id = $1`, [documentId]);
         await insertChunks(m, documentId, generation, chunks);
-        const rows: Document[] = await m.query(
+        const rows = await rowsOf<{ id: string }>(
+          m,
           `UPDATE documents
               SET status = 'completed', stage = 'completed', progress = 100, error = NULL,
                   chunk_count = $3, chunks_done = $3, chunks_total = $3, embedding_model = $4,
@@ -168,7 +170,8 @@ export class IngestService {
 
   /** pending → processing at this generation, in one statement; also re-claims after a crash. */
   private async claim(documentId: string, generation: number): Promise<Document | undefined> {
-    const rows: Record<string, unknown>[] = await this.db.manager().query(
+    const rows = await rowsOf<{ id: string }>(
+      this.db.manager(),
       `UPDATE documents
           SET status = 'processing', stage = 'extracting', progress = 0, error = NULL,
               chunks_done = 0, chunks_total = 0, attempts = attempts + 1,
@@ -207,14 +210,15 @@ export class IngestService {
       99,
       Math.round(from + (to - from) * Math.min(1, Math.max(0, fraction))),
     );
-    const result: [unknown[], number] = await this.db.manager().query(
+    const changed = await affectedBy(
+      this.db.manager(),
       `UPDATE documents
           SET stage = $3, progress = $4, chunks_done = COALESCE($5, chunks_done),
               chunks_total = COALESCE($6, chunks_total), heartbeat_at = now(), updated_at = now()
         WHERE id = $1 AND generation = $2 AND status = 'processing'`,
       [doc.id, doc.generation, stage, percent, chunks?.done ?? null, chunks?.total ?? null],
     );
-    if (affected(result) === 0) throw new GenerationChangedError(doc.id, doc.generation);
+    if (changed === 0) throw new GenerationChangedError(doc.id, doc.generation);
     doc.stage = stage;
     doc.progress = percent;
     if (chunks) {
@@ -275,11 +279,6 @@ export class IngestService {
       .findOne({ where: { id: documentId } });
     if (doc) await this.events.publish(toEvent(doc));
   }
-}
-
-function affected(result: unknown): number {
-  // TypeORM returns [rows, affectedCount] for UPDATE without RETURNING on postgres.
-  return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
 }
 
 async function insertChunks(

@@ -5,6 +5,7 @@ import { MetricNames, MetricsService } from '@quarry/observability';
 import { JobName, JobQueueService, jobIdFor } from '@quarry/queue';
 import { Client } from 'pg';
 import type { Counter, Gauge } from 'prom-client';
+import { affectedBy } from './sql';
 
 export type Overall = 'healthy' | 'warning' | 'critical';
 
@@ -199,7 +200,8 @@ export class ReconcilerService {
 
   /** processing → pending for documents whose heartbeat is older than `olderThanMs`. */
   async resetStale(olderThanMs: number): Promise<number> {
-    const result: [unknown[], number] = await this.db.manager().query(
+    return affectedBy(
+      this.db.manager(),
       `UPDATE documents
           SET status = 'pending', stage = NULL, heartbeat_at = NULL, updated_at = now() - interval '1 hour',
               error = 'processing stopped (no heartbeat); returned to the queue'
@@ -207,7 +209,6 @@ export class ReconcilerService {
           AND coalesce(heartbeat_at, updated_at) < now() - make_interval(secs => $1::double precision / 1000)`,
       [olderThanMs],
     );
-    return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
   }
 
   private async withoutLiveJob<T extends { id: string; generation: number }>(
