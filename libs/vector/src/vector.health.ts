@@ -15,10 +15,11 @@ export class VectorHealthIndicator {
 
   isHealthy<const Key extends string = 'qdrant'>(
     key: Key = 'qdrant' as Key,
+    timeoutMs = this.gateway.healthTimeoutMs,
   ): PromiseLike<HealthIndicatorResult<Key>> {
     return this.health
       .check(key)
       .attempt(() => this.gateway.ping())
-      .withTimeout(this.gateway.healthTimeoutMs);
+      .withTimeout(timeoutMs);
   }
 }
