@@ -62,14 +62,15 @@ export class JsonParsePool {
   parse(body: Buffer, parseInline: () => unknown): Promise<unknown> {
     if (!this.worker || body.length < OFFLOAD_BYTES) return Promise.resolve().then(parseInline);
     const id = this.nextId++;
-    // Copy into a buffer the worker can own; the request's own chunks may share a pool.
-    const owned = new Uint8Array(body.length);
-    owned.set(body);
+    // The worker must own the bytes: hand over a buffer the body fills alone, copy otherwise
+    // (small socket chunks share pooled memory).
+    const whole = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
+    const owned = whole ? new Uint8Array(body.buffer, 0, body.byteLength) : Uint8Array.from(body);
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker?.postMessage(
         { id, buffer: owned.buffer, byteOffset: 0, byteLength: owned.length },
-        [owned.buffer],
+        [owned.buffer as ArrayBuffer],
       );
     });
   }
