@@ -19,6 +19,18 @@ export interface EmulatorOptions {
   port: number;
   storage: string;
   compactAfterBytes?: number;
+  /** When set, every request except the root and the probes must carry it, as with Qdrant's api_key. */
+  apiKey?: string;
+}
+
+function authorised(
+  headers: Record<string, string | string[] | undefined>,
+  apiKey: string,
+): boolean {
+  const header = headers['api-key'];
+  if (header === apiKey) return true;
+  const auth = headers.authorization;
+  return typeof auth === 'string' && auth === `Bearer ${apiKey}`;
 }
 
 export interface RunningEmulator {
@@ -62,6 +74,14 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         'content-length': text.length,
       });
       res.end(text);
+      return;
+    }
+    if (options.apiKey && !authorised(req.headers, options.apiKey)) {
+      req.resume();
+      sendJson(res, 401, {
+        status: { error: 'Must provide an API key or an Authorization bearer token' },
+        time: 0,
+      });
       return;
     }
     void router.handle(req, res);

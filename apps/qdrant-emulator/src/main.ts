@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     port,
     storage,
     compactAfterBytes: compactText ? Number(compactText) : undefined,
+    apiKey: argument('api-key') ?? process.env.QDRANT_EMULATOR_API_KEY ?? undefined,
   });
   console.log(`qdrant-emulator listening on ${emulator.url} (storage ${storage})`);
   let stopping = false;

@@ -141,4 +141,18 @@ describe('emulator durability', () => {
     expect(names).toEqual(['kept']);
     await expect(client.count('kept', { exact: true })).resolves.toEqual({ count: 1 });
   });
+
+  it('requires the configured API key, as Qdrant does with an api_key set', async () => {
+    const { emulator } = await spawn({ QDRANT_EMULATOR_API_KEY: 'test-key' });
+    const anonymous = await fetch(`${emulator.url}/collections`);
+    expect(anonymous.status).toBe(401);
+    const keyed = new QdrantClient({
+      url: emulator.url,
+      apiKey: 'test-key',
+      checkCompatibility: false,
+    });
+    await expect(keyed.getCollections()).resolves.toEqual({ collections: [] });
+    const probe = await fetch(`${emulator.url}/healthz`);
+    expect(probe.status).toBe(200);
+  });
 });
