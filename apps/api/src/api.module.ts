@@ -1,10 +1,18 @@
 import { DynamicModule, MiddlewareConsumer, Module, NestModule, Type } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { MulterModule } from '@nestjs/platform-express';
 import { QuarryConfig } from '@quarry/config';
 import { CoreModule } from '@quarry/core';
+import { DocumentsModule } from '@quarry/documents';
+import { memoryStorage } from 'multer';
+import { QueueDashboardModule } from './admin/queue-dashboard.module';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { CollectionsController } from './collections/collections.controller';
 import { HttpDrainService } from './common/http-drain.service';
 import { HttpMetricsMiddleware } from './common/http-metrics.middleware';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
+import { DocumentEventStreamService } from './documents/document-event-stream.service';
+import { DocumentsController } from './documents/documents.controller';
 import { HealthController } from './health/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
 
@@ -25,13 +33,30 @@ export class ApiModule implements NestModule {
           queueRole: 'producer',
           vectorBootstrap: false,
         }),
+        DocumentsModule,
+        MulterModule.register({
+          storage: memoryStorage(),
+          // One byte over the limit is enough to tell "too large" apart; multer stops
+          // reading there and the upload answers 413 without buffering the rest.
+          limits: { fileSize: options.config.upload.maxBytes + 1, files: 1, fields: 20, parts: 25 },
+          // RFC 7578 filenames are UTF-8 (Korean names would turn into mojibake as latin1).
+          defParamCharset: 'utf8',
+        }),
+        QueueDashboardModule,
         ...(options.extraModules ?? []),
       ],
-      controllers: [HealthController, MetricsController],
+      controllers: [
+        HealthController,
+        MetricsController,
+        CollectionsController,
+        DocumentsController,
+      ],
       providers: [
         HttpDrainService,
         HttpMetricsMiddleware,
+        DocumentEventStreamService,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
       ],
     };
   }

@@ -5,6 +5,7 @@ import { QuarryConfig, describeConfig } from '@quarry/config';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { ApiModule, ApiModuleOptions } from './api.module';
+import { setupOpenApi } from './openapi/setup-openapi';
 
 /** Builds the api application exactly as production runs it; tests use the same path. */
 export async function createApiApp(
@@ -18,6 +19,9 @@ export async function createApiApp(
   app.useLogger(app.get(Logger));
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.use(helmet());
+  // Text uploads arrive as JSON: leave room for UPLOAD_MAX_BYTES of text plus its
+  // escaping; the exact limit is checked on the decoded text (413 with the numbers).
+  app.useBodyParser('json', { limit: config.upload.maxBytes * 2 + 64 * 1024 });
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -31,6 +35,7 @@ export async function createApiApp(
         ),
     }),
   );
+  setupOpenApi(app);
   // Exit 0 after a clean drain instead of re-raising the signal.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   app.get(Logger).log({ config: describeConfig(config) }, 'configuration');

@@ -7,6 +7,7 @@ import {
   Logger,
 } from '@nestjs/common';
 import { isConnectionLost, isPoolExhausted, isTransactionTimeout } from '@quarry/db';
+import { DomainError, DomainErrorKind } from '@quarry/documents';
 import { QueueUnavailableError } from '@quarry/queue';
 import { VectorStoreUnavailableError } from '@quarry/vector';
 import type { Request, Response } from 'express';
@@ -35,6 +36,31 @@ export class ProblemException extends HttpException {
   ) {
     super(detail, status);
   }
+}
+
+/** How each kind of expected domain failure reads over HTTP. */
+const DOMAIN_STATUS: Record<DomainErrorKind, number> = {
+  'bad-input': HttpStatus.BAD_REQUEST,
+  'not-found': HttpStatus.NOT_FOUND,
+  conflict: HttpStatus.CONFLICT,
+  'too-large': HttpStatus.PAYLOAD_TOO_LARGE,
+  'unsupported-type': HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+  unauthorized: HttpStatus.UNAUTHORIZED,
+  forbidden: HttpStatus.FORBIDDEN,
+};
+
+/** Errors raised by body-parser and friends before a route runs carry their status. */
+interface HttpLikeError {
+  status: number;
+  expose?: boolean;
+  message: string;
+  type?: string;
+}
+
+function isHttpLikeError(value: unknown): value is HttpLikeError {
+  if (!(value instanceof Error)) return false;
+  const status = (value as { status?: unknown }).status;
+  return typeof status === 'number' && status >= 400 && status < 500;
 }
 
 interface Mapped {
@@ -92,6 +118,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         headers: exception.headers,
       };
     }
+    if (exception instanceof DomainError) {
+      const status = DOMAIN_STATUS[exception.kind];
+      return {
+        status,
+        detail: exception.message,
+        extensions: exception.extensions,
+        headers: status === HttpStatus.UNAUTHORIZED ? { 'WWW-Authenticate': 'Bearer' } : {},
+      };
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse();
@@ -103,6 +138,17 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         if (typeof message === 'string') return { status, detail: message };
       }
       return { status, detail: exception.message };
+    }
+    if (isHttpLikeError(exception)) {
+      return {
+        status: exception.status,
+        detail:
+          exception.type === 'entity.too.large'
+            ? 'The request body is larger than this endpoint accepts.'
+            : exception.expose === false
+              ? (STATUS_CODES[exception.status] ?? 'Bad request')
+              : exception.message,
+      };
     }
     if (isPoolExhausted(exception)) {
       return {

@@ -1,5 +1,6 @@
 import { Controller, Get, HttpCode, ServiceUnavailableException } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { Public } from '../auth/public.decorator';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { DbHealthIndicator } from '@quarry/db';
 import { ShutdownCoordinator } from '@quarry/observability';
@@ -11,6 +12,7 @@ import { QueueHealthIndicator } from '@quarry/queue';
  * uploads keep working while it is down, and taking the api out of rotation would turn
  * a search outage into a total one.
  */
+@Public()
 @ApiExcludeController()
 @Controller('health')
 export class HealthController {

@@ -1,8 +1,10 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { Public } from '../auth/public.decorator';
 import { MetricsService } from '@quarry/observability';
 import type { Response } from 'express';
 
+@Public()
 @ApiExcludeController()
 @Controller('metrics')
 export class MetricsController {

@@ -1,0 +1,51 @@
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import {
+  BullBoardInstance,
+  BullBoardModule,
+  BullBoardModuleOptions,
+  InjectBullBoard,
+} from '@bull-board/nestjs';
+import { Injectable, Module, OnModuleInit } from '@nestjs/common';
+import { QuarryConfig } from '@quarry/config';
+import { ApiKeysService, DocumentsModule } from '@quarry/documents';
+import { JobQueueService } from '@quarry/queue';
+import { adminAuthMiddleware } from './admin-auth.middleware';
+
+export const QUEUE_DASHBOARD_ROUTE = '/admin/queues';
+
+// @bull-board/express pins the patch release of @bull-board/api below the one the nestjs
+// module uses; the server adapter contract is the same, only the declared types differ.
+const EXPRESS_ADAPTER = ExpressAdapter as unknown as BullBoardModuleOptions['adapter'];
+
+/** Shows every queue of the catalogue, whatever the configured key prefix. */
+@Injectable()
+export class QueueDashboardRegistrar implements OnModuleInit {
+  constructor(
+    @InjectBullBoard() private readonly board: BullBoardInstance,
+    private readonly jobs: JobQueueService,
+  ) {}
+
+  onModuleInit(): void {
+    for (const queue of this.jobs.allQueues()) this.board.addQueue(new BullMQAdapter(queue));
+  }
+}
+
+/** Bull Board at /admin/queues, behind admin authentication. */
+@Module({
+  imports: [
+    DocumentsModule,
+    BullBoardModule.forRootAsync({
+      imports: [DocumentsModule],
+      inject: [ApiKeysService, QuarryConfig],
+      useFactory: (apiKeys: ApiKeysService, config: QuarryConfig) => ({
+        route: QUEUE_DASHBOARD_ROUTE,
+        adapter: EXPRESS_ADAPTER,
+        middleware: adminAuthMiddleware(apiKeys, config),
+        boardOptions: { uiConfig: { boardTitle: 'Quarry queues' } },
+      }),
+    }),
+  ],
+  providers: [QueueDashboardRegistrar],
+})
+export class QueueDashboardModule {}
