@@ -7,6 +7,7 @@ import { DocumentsModule } from '@quarry/documents';
 import { memoryStorage } from 'multer';
 import { QueueDashboardModule } from './admin/queue-dashboard.module';
 import { ApiKeyGuard } from './auth/api-key.guard';
+import { IS_PUBLIC } from './auth/public.decorator';
 import { CollectionsController } from './collections/collections.controller';
 import { HttpDrainService } from './common/http-drain.service';
 import { HttpMetricsMiddleware } from './common/http-metrics.middleware';
@@ -18,20 +19,24 @@ import { MetricsController } from './metrics/metrics.controller';
 
 export interface ApiModuleOptions {
   config: QuarryConfig;
-  /** extra modules (tests mount probes of their own) */
+  /**
+   * Extra modules (tests mount probes of their own). Their controllers are reachable
+   * without an API key: they exercise infrastructure, never an owner's data.
+   */
   extraModules?: Type[];
 }
 
 @Module({})
 export class ApiModule implements NestModule {
   static register(options: ApiModuleOptions): DynamicModule {
+    for (const extra of options.extraModules ?? []) markControllersPublic(extra);
     return {
       module: ApiModule,
       imports: [
         CoreModule.forRoot({
           config: options.config,
           queueRole: 'producer',
-          vectorBootstrap: false,
+          vectorBootstrap: 'when-available',
         }),
         DocumentsModule,
         MulterModule.register({
@@ -63,5 +68,15 @@ export class ApiModule implements NestModule {
 
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(HttpDrainService, HttpMetricsMiddleware).forRoutes('*path');
+  }
+}
+
+function markControllersPublic(module: Type): void {
+  const controllers: unknown = Reflect.getMetadata('controllers', module);
+  if (!Array.isArray(controllers)) return;
+  for (const controller of controllers as Type[]) {
+    if (Reflect.getMetadata(IS_PUBLIC, controller) === undefined) {
+      Reflect.defineMetadata(IS_PUBLIC, true, controller);
+    }
   }
 }

@@ -214,6 +214,12 @@ export class EnvironmentVariables {
   @Max(100)
   INGEST_MAX_ATTEMPTS!: number;
 
+  /** how long a job's lock lives without renewal: a dead worker's job is retaken after this */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  WORKER_LOCK_DURATION_MS!: number;
+
   @Type(() => Number)
   @IsInt()
   @Min(1)

@@ -95,9 +95,9 @@ function crossChecks(vars: EnvironmentVariables): string[] {
       `DB_POOL_MIN (${vars.DB_POOL_MIN}) must not exceed DB_POOL_MAX (${vars.DB_POOL_MAX})`,
     );
   }
-  if (vars.CHUNK_OVERLAP >= vars.CHUNK_SIZE) {
+  if (vars.CHUNK_OVERLAP * 2 > vars.CHUNK_SIZE) {
     problems.push(
-      `CHUNK_OVERLAP (${vars.CHUNK_OVERLAP}) must be smaller than CHUNK_SIZE (${vars.CHUNK_SIZE})`,
+      `CHUNK_OVERLAP (${vars.CHUNK_OVERLAP}) must be at most half of CHUNK_SIZE (${vars.CHUNK_SIZE})`,
     );
   }
   if (vars.EMBEDDING_PROVIDER === 'openai' && !vars.EMBEDDING_BASE_URL) {
@@ -158,6 +158,7 @@ function toTree(v: EnvironmentVariables, app: AppName): QuarryConfig {
       concurrency: v.WORKER_CONCURRENCY,
       ingestMaxAttempts: v.INGEST_MAX_ATTEMPTS,
       cleanupMaxAttempts: v.CLEANUP_MAX_ATTEMPTS,
+      lockDurationMs: v.WORKER_LOCK_DURATION_MS,
     },
     maintenance: {
       reconcileIntervalMs: v.RECONCILE_INTERVAL_MS,

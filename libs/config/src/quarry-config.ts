@@ -45,7 +45,12 @@ export class QuarryConfig {
   };
   chunking!: { chunkSize: number; chunkOverlap: number };
   upload!: { maxBytes: number };
-  worker!: { concurrency: number; ingestMaxAttempts: number; cleanupMaxAttempts: number };
+  worker!: {
+    concurrency: number;
+    ingestMaxAttempts: number;
+    cleanupMaxAttempts: number;
+    lockDurationMs: number;
+  };
   maintenance!: {
     reconcileIntervalMs: number;
     staleHeartbeatMs: number;

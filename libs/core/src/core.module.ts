@@ -13,10 +13,11 @@ export interface CoreModuleOptions {
   /** wire the Qdrant gateway (default true) */
   vector?: boolean;
   /**
-   * Create or check the collection at start (default true). The api leaves it to the
-   * worker: uploads must keep working while Qdrant is down.
+   * Create or check the collection at start (default true). The api uses
+   * 'when-available': a dimension mismatch it can see still stops start-up, but a Qdrant
+   * that is down does not, because uploads must keep working meanwhile.
    */
-  vectorBootstrap?: boolean;
+  vectorBootstrap?: boolean | 'when-available';
 }
 
 /**

@@ -289,6 +289,10 @@ export class QdrantGateway implements OnModuleInit, OnApplicationShutdown {
     documentId: string,
     { generation, exceptGeneration }: { generation?: number; exceptGeneration?: number } = {},
   ): Promise<void> {
+    // An empty filter would match the whole collection.
+    if (typeof documentId !== 'string' || documentId.length === 0) {
+      throw new TypeError('QdrantGateway.deleteByDocument: documentId is required');
+    }
     const filter = toQdrantFilter({ documentId, generation, exceptGeneration });
     await this.call('delete_by_document', () =>
       this.client.delete(this.options.collection, { wait: true, filter }),

@@ -86,8 +86,10 @@ export class WorkerRunnerService implements OnApplicationBootstrap {
         connection,
         prefix: this.config.redis.prefix,
         concurrency: processor.concurrency,
-        // Long enough to survive a slow synchronous slice; renewed every lockDuration/2.
-        lockDuration: 60_000,
+        // Long enough to survive a slow synchronous slice (renewed every lockDuration/2);
+        // a dead worker's job is taken over once it expires.
+        lockDuration: this.config.worker.lockDurationMs,
+        stalledInterval: Math.min(30_000, this.config.worker.lockDurationMs),
         // A job that stalls twice (its worker died twice holding it) is failed, not looped.
         maxStalledCount: 2,
         settings: { backoffStrategy },
