@@ -211,6 +211,26 @@ describe('overlay specifics', () => {
     );
   });
 
+  it('prod ingress reaches the api Service and lets a multipart upload of UPLOAD_MAX_BYTES through', () => {
+    const ingress = get(prod, 'Ingress', 'quarry-api');
+    const backend = ingress.spec.rules[0].http.paths[0].backend.service;
+    const service = get(prod, 'Service', backend.name);
+    expect(service.spec.ports.map((p: { name: string }) => p.name)).toContain(backend.port.name);
+    const limit = /^(\d+)([kmg])?$/i.exec(
+      (ingress.metadata as { annotations?: Record<string, string> }).annotations?.[
+        'nginx.ingress.kubernetes.io/proxy-body-size'
+      ] ?? '',
+    );
+    expect(limit).not.toBeNull();
+    const unit = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(limit?.[2] ?? '').toLowerCase()] ?? 1;
+    expect(Number(limit?.[1]) * unit).toBeGreaterThan(Number(config(prod).UPLOAD_MAX_BYTES));
+    // The api's NetworkPolicy admits the ingress controller's namespace.
+    const from = get(prod, 'NetworkPolicy', 'quarry-api-ingress').spec.ingress[0].from;
+    expect(from).toContainEqual({
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } },
+    });
+  });
+
   it('sets a namespace on every namespaced object', () => {
     for (const [objects, ns] of [
       [dev, 'quarry-dev'],
