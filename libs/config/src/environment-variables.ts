@@ -56,13 +56,13 @@ export class EnvironmentVariables {
 
   @Type(() => Number)
   @IsInt()
-  @Min(1)
+  @Min(0) // 0: any free port (tests)
   @Max(65535)
   PORT!: number;
 
   @Type(() => Number)
   @IsInt()
-  @Min(1)
+  @Min(0)
   @Max(65535)
   WORKER_HTTP_PORT!: number;
 
