@@ -97,7 +97,8 @@ export class Collection implements FilterContext {
             record.sparse.clear();
           }
           if (op.type === 'upsert')
-            record.payload = write.payload ? structuredClone(write.payload) : {};
+            // The operation owns its payload (freshly parsed or decoded), so no copy is needed.
+            record.payload = write.payload ?? {};
           for (const [name, vector] of write.dense) {
             const index = this.dense.get(name);
             if (!index) continue;

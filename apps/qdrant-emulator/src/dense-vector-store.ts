@@ -64,8 +64,12 @@ export class DenseVectorStore {
   }
 
   /** Cosine vectors are stored normalised, as Qdrant does. */
-  prepare(values: ArrayLike<number>): Float32Array {
-    const out = Float32Array.from(values as ArrayLike<number>);
+  prepare(values: ArrayLike<number>, reuse = false): Float32Array {
+    // `reuse`: the caller hands over a Float32Array it no longer needs (parsed off-thread).
+    const out =
+      reuse && values instanceof Float32Array
+        ? values
+        : Float32Array.from(values as ArrayLike<number>);
     if (this.distance === 'Cosine') {
       let sum = 0;
       for (let i = 0; i < out.length; i++) sum += out[i] * out[i];

@@ -106,11 +106,12 @@ export function registerPointRoutes(router: Router, registry: CollectionRegistry
   const update = (path: string, method: string, kind: string) =>
     router.add(method, path, async (ctx) => {
       const name = ctx.params[0];
-      const collection = registry.get(name);
-      const body = ctx.json();
+      registry.get(name);
+      // Upsert bodies can be megabytes of numbers: parse them off the event loop.
+      const body = kind === 'upsert' ? await ctx.jsonAsync() : ctx.json();
       if (body === undefined)
         throw QdrantError.format('EOF while parsing a value at line 1 column 0');
-      const op = toOperation(collection, kind, body);
+      const op = toOperation(registry.get(name), kind, body);
       const wait = parseWait(ctx.query);
       const [opId] = await registry.commit(name, [op], wait);
       return { operation_id: opId, status: wait ? 'completed' : 'acknowledged' };

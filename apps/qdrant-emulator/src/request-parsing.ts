@@ -74,7 +74,7 @@ export function parseVectorStruct(
         `Vector dimension error: expected dim: ${index.store.dim}, got ${values.length}`,
       );
     }
-    dense.set(name, index.store.prepare(values));
+    dense.set(name, index.store.prepare(values, values instanceof Float32Array));
   };
   if (raw instanceof Float32Array) {
     addDense(DEFAULT_VECTOR, raw);

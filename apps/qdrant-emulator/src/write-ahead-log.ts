@@ -68,12 +68,14 @@ export class WriteAheadLog {
     const header = Buffer.allocUnsafe(RECORD_HEADER);
     header.writeUInt32LE(payload.length, 0);
     header.writeUInt32LE(crc32(payload), 4);
-    const record = Buffer.concat([header, payload]);
-    let written = 0;
-    while (written < record.length) {
-      written += fs.writeSync(this.fd, record, written, record.length - written);
+    // Two writes, no copy of a possibly large payload; a crash between them leaves a torn
+    // record that replay cuts off.
+    for (const part of [header, payload]) {
+      let written = 0;
+      while (written < part.length)
+        written += fs.writeSync(this.fd, part, written, part.length - written);
     }
-    this.bytes += record.length;
+    this.bytes += RECORD_HEADER + payload.length;
   }
 
   sync(): Promise<void> {
