@@ -132,14 +132,29 @@ function compileFieldCondition(cond: JsonObject, path: string, ctx: FilterContex
     throw QdrantError.validation(path, 'At least one field condition must be specified');
   }
   const parts: Predicate[] = [];
+  // Most keys are plain top-level names: read them directly, without path walking or
+  // allocation (the single-value array is reused; callers only iterate it synchronously).
+  const values: (payload: JsonObject) => JsonValue[] = /^[^.[\]"]+$/.test(key)
+    ? (() => {
+        const single: JsonValue[] = [null];
+        const none: JsonValue[] = [];
+        return (payload: JsonObject) => {
+          const v = payload[key];
+          if (v === undefined) return none;
+          if (Array.isArray(v)) return v;
+          single[0] = v;
+          return single;
+        };
+      })()
+    : (payload: JsonObject) => fieldValues(payload, segments);
   if (cond.match !== undefined && cond.match !== null) {
     const test = compileMatch(expectObject(cond.match), key, `${path}.match`, ctx);
-    parts.push((t) => test(fieldValues(t.payload, segments)));
+    parts.push((t) => test(values(t.payload)));
   }
   if (cond.range !== undefined && cond.range !== null) {
     const test = compileRange(expectObject(cond.range), `${path}.range`);
     parts.push((t) =>
-      fieldValues(t.payload, segments).some((v) => {
+      values(t.payload).some((v) => {
         const n = toComparable(v);
         return n !== null && test(n);
       }),
@@ -147,7 +162,7 @@ function compileFieldCondition(cond: JsonObject, path: string, ctx: FilterContex
   }
   if (cond.values_count !== undefined && cond.values_count !== null) {
     const test = compileRange(expectObject(cond.values_count), `${path}.values_count`);
-    parts.push((t) => test(fieldValues(t.payload, segments).length));
+    parts.push((t) => test(values(t.payload).length));
   }
   if (cond.is_empty !== undefined && cond.is_empty !== null) {
     const want = cond.is_empty === true;
