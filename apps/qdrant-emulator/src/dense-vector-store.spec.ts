@@ -87,6 +87,21 @@ describe('DenseVectorStore', () => {
     },
   );
 
+  it('stays exact for long Dot vectors, where the error bound is large in absolute terms', () => {
+    const next = rng(17);
+    const store = new DenseVectorStore(24, 'Dot');
+    const slots: number[] = [];
+    for (let i = 0; i < 6000; i++) {
+      const slot = store.allocate();
+      store.write(slot, store.prepare(Array.from({ length: 24 }, () => (next() * 2 - 1) * 1000)));
+      slots.push(slot);
+    }
+    const query = store.prepare(Array.from({ length: 24 }, () => (next() * 2 - 1) * 1000));
+    expect(store.search(query, { k: 25, tieBreak: (a, b) => a - b })).toEqual(
+      reference(store, slots, query, 25, true),
+    );
+  });
+
   it('keeps exactness with a filter, an excluded slot and a score threshold', () => {
     const { store, slots, next } = fill('Cosine', 32, 8000, 5);
     const query = store.prepare(Array.from({ length: 32 }, () => next() * 2 - 1));

@@ -45,9 +45,10 @@ export class DenseVectorStore {
   private readonly queryPtr = 0;
   private outPtr = 0;
   private basePtr = 0;
-  private scales = new Float32Array(0);
-  private errNorms = new Float32Array(0);
-  private norms = new Float32Array(0);
+  // Kept in float64 so the error bound is not itself rounded (Dot vectors can be long).
+  private scales = new Float64Array(0);
+  private errNorms = new Float64Array(0);
+  private norms = new Float64Array(0);
   /** View over the kernel's memory; replaced whenever the memory grows. */
   private int8 = new Int8Array(0);
 
@@ -147,8 +148,8 @@ export class DenseVectorStore {
     live.set(this.live);
     this.live = live;
     if (this.kernel) {
-      const grown = (arr: Float32Array) => {
-        const next = new Float32Array(capacity);
+      const grown = (arr: Float64Array) => {
+        const next = new Float64Array(capacity);
         next.set(arr);
         return next;
       };
@@ -270,7 +271,8 @@ export class DenseVectorStore {
     for (let slot = 0; slot < n; slot++) {
       if (!eligible[slot]) continue;
       const a = qScale * scales[slot] * dots[slot];
-      const b = qErr * norms[slot] + qtNorm * errNorms[slot] + 1e-5;
+      // Plus a margin for the float32 rounding of the exact score itself.
+      const b = qErr * norms[slot] + qtNorm * errNorms[slot] + 1e-6 * (qtNorm * norms[slot] + 1);
       approx[slot] = a;
       bound[slot] = b;
       const lower = a - b;

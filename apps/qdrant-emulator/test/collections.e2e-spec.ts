@@ -39,7 +39,7 @@ describe('collections API', () => {
     const info = await q.client.getCollection(name);
     expect(info.status).toBe('green');
     expect(info.points_count).toBe(0);
-    expect(info.config.params.vectors).toEqual({ size: 4, distance: 'Cosine' });
+    expect(info.config.params.vectors).toMatchObject({ size: 4, distance: 'Cosine' });
     expect(info.payload_schema).toEqual({});
     await expect(q.client.deleteCollection(name)).resolves.toBe(true);
     await expect(q.client.collectionExists(name)).resolves.toEqual({ exists: false });
