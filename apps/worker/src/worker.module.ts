@@ -2,6 +2,7 @@ import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
 import { QuarryConfig } from '@quarry/config';
 import { CoreModule } from '@quarry/core';
 import { WorkerHttpServer } from './http/worker-http.server';
+import { StateMetricsCollector } from './metrics/state-metrics.collector';
 import { QUEUE_PROCESSORS, QueueProcessor } from './queues/queue-processor';
 import { WorkerRunnerService } from './queues/worker-runner.service';
 
@@ -31,6 +32,7 @@ export class WorkerModule {
         },
         WorkerRunnerService,
         WorkerHttpServer,
+        StateMetricsCollector,
       ],
       exports: [WorkerRunnerService, WorkerHttpServer],
     };
