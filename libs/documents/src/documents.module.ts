@@ -8,6 +8,7 @@ import { DocumentsService } from './documents.service';
 import { IngestService } from './ingest.service';
 import { CleanupService } from './cleanup.service';
 import { ReconcilerService } from './reconciler.service';
+import { IntegrityService } from './integrity.service';
 
 /**
  * The domain, shared by api, worker and cli. Expects CoreModule (config, db, queue,
@@ -39,6 +40,7 @@ import { ReconcilerService } from './reconciler.service';
     DocumentEventsService,
     IngestService,
     ReconcilerService,
+    IntegrityService,
   ],
   exports: [
     PipelineModule,
@@ -49,6 +51,7 @@ import { ReconcilerService } from './reconciler.service';
     DocumentEventsService,
     IngestService,
     ReconcilerService,
+    IntegrityService,
   ],
 })
 export class DocumentsModule {}

@@ -8,3 +8,4 @@ export * from './documents.service';
 export * from './domain-errors';
 export * from './ingest.service';
 export * from './reconciler.service';
+export * from './integrity.service';
