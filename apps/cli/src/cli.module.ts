@@ -2,6 +2,8 @@ import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { QuarryConfig } from '@quarry/config';
 import { CoreModule } from '@quarry/core';
 import { CliOutput } from './cli-output';
+import { API_KEYS_COMMANDS } from './commands/api-keys.command';
+import { DemoCommand } from './commands/demo.command';
 import { MigrateCommand } from './commands/migrate.command';
 
 export interface CliModuleOptions {
@@ -23,7 +25,13 @@ export class CliModule {
         }),
         ...(options.imports ?? []),
       ],
-      providers: [CliOutput, MigrateCommand, ...(options.commands ?? [])],
+      providers: [
+        CliOutput,
+        MigrateCommand,
+        DemoCommand,
+        ...API_KEYS_COMMANDS,
+        ...(options.commands ?? []),
+      ],
     };
   }
 }
