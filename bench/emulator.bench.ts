@@ -48,6 +48,16 @@ function percentile(sorted: number[], p: number): number {
   return Number(sorted[Math.max(0, index)].toFixed(3));
 }
 
+/** CPU time (user + system, all threads) a process has used so far, in ms; null off Linux. */
+function processCpuMs(pid: number | undefined): number | null {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
 /** The baseline: a straightforward exact cosine scan in JavaScript with a top-k list. */
 function plainScan(store: Float32Array, query: Float32Array, k: number): number[] {
   const best: Array<{ id: number; score: number }> = [];
@@ -101,6 +111,7 @@ async function main(): Promise<void> {
       };
       await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
     };
+    const ingestCpuBefore = processCpuMs(emulator.pid);
     const ingestStarted = performance.now();
     await runInFlight(bodies.length, async (index) => {
       const response = await fetch(`${emulator.url}/collections/${COLLECTION}/points?wait=true`, {
@@ -113,6 +124,12 @@ async function main(): Promise<void> {
       await response.arrayBuffer();
     });
     const ingestSeconds = (performance.now() - ingestStarted) / 1000;
+    const ingestCpuAfter = processCpuMs(emulator.pid);
+    // CPU the emulator spent per 1,000 points: less sensitive than wall time to other load.
+    const ingestCpuMsPer1000 =
+      ingestCpuBefore === null || ingestCpuAfter === null
+        ? null
+        : Number((((ingestCpuAfter - ingestCpuBefore) / (half * BATCH)) * 1000).toFixed(1));
     const ingestPoints = batches.slice(0, half).reduce((sum, b) => sum + b.ids.length, 0);
     const upsertPointsPerSecond = Math.round(ingestPoints / ingestSeconds);
 
@@ -130,6 +147,7 @@ async function main(): Promise<void> {
     const queries = Array.from({ length: QUERIES }, () => randomVector(next));
     for (let i = 0; i < 5; i++) await client.query(COLLECTION, { query: queries[i], limit: TOP_K });
 
+    const queryCpuBefore = processCpuMs(emulator.pid);
     const latencies: number[] = [];
     let exactMatches = 0;
     let checked = 0;
@@ -147,6 +165,11 @@ async function main(): Promise<void> {
         if (JSON.stringify(got) === JSON.stringify(expected)) exactMatches++;
       }
     }
+    const queryCpuAfter = processCpuMs(emulator.pid);
+    const queryCpuMs =
+      queryCpuBefore === null || queryCpuAfter === null
+        ? null
+        : Number(((queryCpuAfter - queryCpuBefore) / QUERIES).toFixed(2));
     latencies.sort((a, b) => a - b);
     baseline.sort((a, b) => a - b);
 
@@ -180,6 +203,7 @@ async function main(): Promise<void> {
           seconds: Number(ingestSeconds.toFixed(2)),
           note: 'pre-serialised JSON bodies over raw HTTP',
         },
+        emulator_cpu_ms_per_1000_points: ingestCpuMsPer1000,
         client_points_per_second: clientPointsPerSecond,
         client: {
           points: clientPoints,
@@ -194,6 +218,7 @@ async function main(): Promise<void> {
         p50: percentile(latencies, 50),
         p95: percentile(latencies, 95),
         p99: percentile(latencies, 99),
+        emulator_cpu_ms_per_query: queryCpuMs,
       },
       filtered_query_ms: {
         queries: filtered.length,
@@ -216,8 +241,10 @@ async function main(): Promise<void> {
       [
         `qdrant emulator: ${POINTS} x ${DIM} cosine points`,
         `  upsert  ${upsertPointsPerSecond} points/s emulator ingest (batches of ${BATCH}, ${IN_FLIGHT} in flight, wait=true) — target >= 20000`,
+        `          emulator CPU ${ingestCpuMsPer1000} ms per 1000 points (main + parser threads)`,
         `          ${clientPointsPerSecond} points/s end to end through the official client`,
         `  query   p50 ${result.query_ms.p50} ms, p95 ${result.query_ms.p95} ms, p99 ${result.query_ms.p99} ms (limit ${TOP_K}) — target p50 <= 25 ms`,
+        `          emulator CPU ${queryCpuMs} ms per query`,
         `  filtered query p50 ${result.filtered_query_ms.p50} ms`,
         `  baseline plain-JS exact scan p50 ${result.baseline_plain_js_scan_ms.p50} ms`,
         `  exact top-${TOP_K}: ${exactMatches}/${checked} queries identical to the plain scan`,
