@@ -8,4 +8,5 @@ export * from './documents.service';
 export * from './domain-errors';
 export * from './ingest.service';
 export * from './reconciler.service';
+export * from './search';
 export * from './integrity.service';

@@ -1,0 +1,591 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { DbService } from '@quarry/db';
+import { EMBEDDER, Embedder } from '@quarry/pipeline';
+import { QdrantGateway } from '@quarry/vector';
+import { performance } from 'node:perf_hooks';
+import { DomainError, notFound } from '../domain-errors';
+import { isUuid } from '../documents.service';
+import { rowsOf } from '../sql';
+import {
+  containsPattern,
+  highlightsOf,
+  KeywordTerm,
+  keywordTerms,
+  prefixTsquery,
+  trigramIndexable,
+} from './keyword-terms';
+import { maxFusedScore, reciprocalRankFusion } from './rank-fusion';
+import {
+  decodeCursor,
+  encodeCursor,
+  isAfter,
+  SearchCursor,
+  searchFingerprint,
+} from './search-cursor';
+import { ValidFilter, ValidSearch, validateSearch } from './search-request';
+import {
+  DEFAULT_SEARCH_OPTIONS,
+  SEARCH_OPTIONS,
+  SearchHit,
+  SearchOptions,
+  SearchRequest,
+  SearchResponse,
+  SimilarDocumentsResponse,
+} from './search.types';
+
+/** One visible chunk with what a result shows of its document. */
+interface ChunkRow {
+  id: string;
+  document_id: string;
+  ordinal: number;
+  text: string;
+  page: number | null;
+  filename: string;
+  collection_id: string;
+  mime_type: string;
+  metadata: Record<string, unknown>;
+}
+
+interface Scored {
+  id: string;
+  row: ChunkRow;
+  score: number;
+}
+
+interface Boundary {
+  score: number;
+  id: string;
+}
+
+/** Collects positional parameters while a statement is assembled. */
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+const byScoreThenId = (a: Scored, b: Scored) =>
+  b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+const HIT_COLUMNS = `c.id::text AS id, c.document_id::text AS document_id, c.ordinal, c.text,
+  c.page, d.filename, d.collection_id::text AS collection_id, d.mime_type, d.metadata`;
+
+/**
+ * Semantic, keyword and hybrid search. Whatever the mode, a chunk is returned only when
+ * PostgreSQL says so: its row exists, its document belongs to the caller, is `completed`,
+ * and the chunk is of the document's current generation. Qdrant only proposes candidates,
+ * so points left behind by a delete, a reprocess or a crash are never shown.
+ */
+@Injectable()
+export class SearchService {
+  private readonly options: SearchOptions;
+
+  constructor(
+    private readonly db: DbService,
+    private readonly vectors: QdrantGateway,
+    @Inject(EMBEDDER) private readonly embedder: Embedder,
+    @Optional() @Inject(SEARCH_OPTIONS) options?: Partial<SearchOptions>,
+  ) {
+    this.options = { ...DEFAULT_SEARCH_OPTIONS, ...options };
+  }
+
+  get settings(): Readonly<SearchOptions> {
+    return this.options;
+  }
+
+  async search(ownerId: string, request: SearchRequest): Promise<SearchResponse> {
+    const started = performance.now();
+    const search = validateSearch(request, this.options.maxOffset);
+    const fingerprint = searchFingerprint({
+      q: search.query,
+      m: search.mode,
+      c: search.collectionIds,
+      t: search.scoreThreshold,
+      f: request.filter,
+    });
+    let cursor: SearchCursor | undefined;
+    if (search.cursor !== undefined) {
+      cursor = decodeCursor(search.cursor);
+      if (cursor.fingerprint !== fingerprint || cursor.mode !== search.mode) {
+        throw new DomainError(
+          'bad-input',
+          'cursor belongs to a different search: send the same query, mode, collection_ids, filter and score_threshold as the first page',
+        );
+      }
+    }
+    const terms = keywordTerms(search.query);
+    let page: { items: Scored[]; next: SearchCursor | null; position: number };
+    switch (search.mode) {
+      case 'semantic':
+        page = await this.semanticSearch(ownerId, search, fingerprint, cursor);
+        break;
+      case 'keyword':
+        page = await this.keywordSearch(ownerId, search, terms, fingerprint, cursor);
+        break;
+      case 'hybrid':
+        page = await this.hybridSearch(ownerId, search, terms, fingerprint, cursor);
+        break;
+    }
+    const results: SearchHit[] = page.items.map((item, i) => ({
+      chunk_id: item.id,
+      text: item.row.text,
+      highlights: highlightsOf(item.row.text, terms),
+      score: item.score,
+      rank: page.position + i + 1,
+      page: item.row.page,
+      ordinal: item.row.ordinal,
+      document: {
+        id: item.row.document_id,
+        filename: item.row.filename,
+        collection_id: item.row.collection_id,
+        mime_type: item.row.mime_type,
+        metadata: item.row.metadata,
+      },
+    }));
+    return {
+      results,
+      next_cursor: page.next ? encodeCursor(page.next) : null,
+      took_ms: Math.round((performance.now() - started) * 100) / 100,
+      mode: search.mode,
+    };
+  }
+
+  // ------------------------------------------------------------------ semantic
+
+  private async semanticSearch(
+    ownerId: string,
+    search: ValidSearch,
+    fingerprint: string,
+    cursor?: SearchCursor,
+  ) {
+    const scope = await this.vectorScope(ownerId, search);
+    if (scope === 'nothing') return { items: [], next: null, position: cursor?.position ?? 0 };
+    const vector = await this.embedQuery(search.query);
+    const skip = cursor ? 0 : search.offset;
+    const scan = await this.scanSemantic(ownerId, search, vector, scope, {
+      after: cursor,
+      startRaw: cursor?.rawOffset ?? 0,
+      need: skip + search.limit + 1,
+      scoreThreshold: search.scoreThreshold,
+    });
+    const position = (cursor?.position ?? 0) + skip;
+    const items = scan.items.slice(skip, skip + search.limit);
+    const more = scan.items.length > skip + search.limit || !scan.exhausted;
+    let boundary: Boundary | undefined;
+    if (items.length === search.limit) boundary = items[items.length - 1];
+    else if (!scan.exhausted && scan.lastRawScore !== undefined) {
+      // every candidate scored above the last point read was seen; continue below it
+      boundary = { score: scan.lastRawScore, id: '' };
+    }
+    const next =
+      more && boundary
+        ? {
+            mode: search.mode,
+            fingerprint,
+            position: position + items.length,
+            score: boundary.score,
+            id: boundary.id,
+            rawOffset: scan.rawOffsetBefore(boundary.score),
+          }
+        : null;
+    return { items, next, position };
+  }
+
+  /**
+   * Reads Qdrant from `startRaw` on in growing batches, checking each batch's candidates
+   * in PostgreSQL, until `need` visible chunks are certain to be the best ones (the last
+   * point read scores below the need-th) or the rounds run out. Ties are ordered by id,
+   * which Qdrant does not promise, so a page never ends inside a group of equal scores.
+   */
+  private async scanSemantic(
+    ownerId: string,
+    search: ValidSearch,
+    vector: number[],
+    documentIds: string[] | undefined,
+    opts: { after?: Boundary; startRaw: number; need: number; scoreThreshold?: number },
+  ) {
+    const { maxSemanticBatch, maxSemanticRounds } = this.options;
+    let raw = opts.startRaw;
+    let batch = Math.min(Math.max(opts.need * 3, 30), maxSemanticBatch);
+    const collected: Scored[] = [];
+    const rawScores: number[] = [];
+    const threshold = opts.scoreThreshold;
+    let exhausted = false;
+    for (let round = 0; round < maxSemanticRounds; round++) {
+      const hits = await this.vectors.query({
+        vector,
+        ownerId,
+        collectionIds: search.collectionIds,
+        documentIds,
+        limit: batch,
+        offset: raw,
+        // Qdrant compares in float32 and answers rounded scores: ask a hair lower and
+        // apply the exact bound to the scores as returned.
+        scoreThreshold: threshold === undefined ? undefined : threshold - 1e-6,
+      });
+      raw += hits.length;
+      for (const hit of hits) rawScores.push(hit.score);
+      const after = opts.after;
+      const fresh = hits.filter(
+        (h) =>
+          (threshold === undefined || h.score >= threshold) &&
+          (!after || isAfter(after, h.score, h.id)),
+      );
+      if (fresh.length > 0) {
+        const rows = await this.visibleChunks(
+          ownerId,
+          search,
+          fresh.map((h) => h.id),
+        );
+        for (const hit of fresh) {
+          const row = rows.get(hit.id);
+          if (row) collected.push({ id: hit.id, row, score: hit.score });
+        }
+      }
+      if (hits.length < batch) {
+        exhausted = true;
+        break;
+      }
+      collected.sort(byScoreThenId);
+      const lastScore = hits[hits.length - 1].score;
+      if (collected.length >= opts.need && collected[opts.need - 1].score > lastScore) break;
+      batch = Math.min(batch * 2, maxSemanticBatch);
+    }
+    collected.sort(byScoreThenId);
+    const lastRawScore = rawScores.length > 0 ? rawScores[rawScores.length - 1] : undefined;
+    const certain =
+      exhausted || lastRawScore === undefined
+        ? collected
+        : collected.filter((c) => c.score > lastRawScore);
+    const startRaw = opts.startRaw;
+    return {
+      items: certain.slice(0, opts.need),
+      exhausted: exhausted && certain.length <= opts.need,
+      lastRawScore,
+      /** the Qdrant offset before which every point scores above `score` */
+      rawOffsetBefore: (score: number) => startRaw + rawScores.filter((s) => s > score).length,
+    };
+  }
+
+  /**
+   * With a document filter, the matching documents are looked up first; when there are
+   * few, Qdrant is asked for their points only, so a narrow filter does not have to be
+   * found by reading through everyone else's candidates.
+   */
+  private async vectorScope(
+    ownerId: string,
+    search: ValidSearch,
+  ): Promise<string[] | undefined | 'nothing'> {
+    if (!hasDocumentFilter(search.filter)) return undefined;
+    const params = new Params();
+    const where = documentConditions(params, ownerId, search);
+    const cap = this.options.documentIdPushdownLimit;
+    const rows = await this.db.read((m) =>
+      rowsOf<{ id: string }>(
+        m,
+        `SELECT d.id::text AS id FROM documents d WHERE ${where.join(' AND ')} LIMIT ${cap + 1}`,
+        params.values,
+      ),
+    );
+    if (rows.length === 0) return 'nothing';
+    return rows.length <= cap ? rows.map((r) => r.id) : undefined;
+  }
+
+  /** The candidates PostgreSQL lets through, in one statement (owner checked again here). */
+  private async visibleChunks(
+    ownerId: string,
+    search: ValidSearch,
+    ids: string[],
+  ): Promise<Map<string, ChunkRow>> {
+    const params = new Params();
+    const idsParam = params.add(ids.filter(isUuid));
+    const where = [
+      `c.id = ANY(${idsParam}::uuid[])`,
+      `c.generation = d.generation`,
+      ...documentConditions(params, ownerId, search),
+    ];
+    const rows = await this.db.read((m) =>
+      rowsOf<ChunkRow>(
+        m,
+        `SELECT ${HIT_COLUMNS}
+           FROM chunks c JOIN documents d ON d.id = c.document_id
+          WHERE ${where.join(' AND ')}`,
+        params.values,
+      ),
+    );
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+
+  private async embedQuery(text: string): Promise<number[]> {
+    const [vector] = await this.embedder.embed([text]);
+    return Array.from(vector);
+  }
+
+  // ------------------------------------------------------------------ keyword
+
+  private async keywordSearch(
+    ownerId: string,
+    search: ValidSearch,
+    terms: KeywordTerm[],
+    fingerprint: string,
+    cursor?: SearchCursor,
+  ) {
+    const skip = cursor ? 0 : search.offset;
+    const position = (cursor?.position ?? 0) + skip;
+    const rows = await this.keywordList(ownerId, search, terms, {
+      after: cursor,
+      offset: skip,
+      take: search.limit + 1,
+      scoreThreshold: search.scoreThreshold,
+    });
+    const items = rows.slice(0, search.limit);
+    const last = items[items.length - 1];
+    const next =
+      rows.length > search.limit && last
+        ? {
+            mode: search.mode,
+            fingerprint,
+            position: position + items.length,
+            score: last.score,
+            id: last.id,
+            rawOffset: 0,
+          }
+        : null;
+    return { items, next, position };
+  }
+
+  /**
+   * Full-text matches ranked in one statement. Each query word matches as a word prefix
+   * in the `simple` tsvector (so 데비안 finds 데비안은 and 데비안을, and document finds
+   * documents), and Korean stems of three syllables or more also match inside a word
+   * through the trigram index (리눅스 in 데비안리눅스). Score in 0–1: mostly the share of
+   * query words a chunk contains, then ts_rank_cd for density.
+   */
+  private async keywordList(
+    ownerId: string,
+    search: ValidSearch,
+    terms: KeywordTerm[],
+    opts: { after?: Boundary; offset: number; take: number; scoreThreshold?: number },
+  ): Promise<Scored[]> {
+    if (terms.length === 0) return [];
+    const params = new Params();
+    const anyTerm = params.add(terms.map((t) => prefixTsquery(t.stem)).join(' | '));
+    const perTerm: string[] = [];
+    const matchAny = [`c.tsv @@ to_tsquery('simple', ${anyTerm})`];
+    for (const term of terms) {
+      const prefix = `c.tsv @@ to_tsquery('simple', ${params.add(prefixTsquery(term.stem))})`;
+      if (isHangul(term.stem) && trigramIndexable(term.stem)) {
+        const like = `c.text ILIKE ${params.add(containsPattern(term.stem))}`;
+        matchAny.push(like);
+        perTerm.push(`(${prefix} OR ${like})::int`);
+      } else {
+        perTerm.push(`(${prefix})::int`);
+      }
+    }
+    const coverage = `(${perTerm.join(' + ')})::float8 / ${terms.length}`;
+    const score = `(0.75 * ${coverage} + 0.25 * ts_rank_cd(c.tsv, to_tsquery('simple', ${anyTerm}), 32))::float8`;
+    const where = [
+      `c.generation = d.generation`,
+      ...documentConditions(params, ownerId, search),
+      `(${matchAny.join(' OR ')})`,
+    ];
+    const outer: string[] = [];
+    if (opts.after) {
+      const s = params.add(opts.after.score);
+      const id = opts.after.id === '' ? null : params.add(opts.after.id);
+      outer.push(
+        id ? `(hit.score < ${s} OR (hit.score = ${s} AND hit.id > ${id}))` : `hit.score <= ${s}`,
+      );
+    }
+    if (opts.scoreThreshold !== undefined) {
+      outer.push(`hit.score >= ${params.add(opts.scoreThreshold)}`);
+    }
+    const sql = `
+      SELECT * FROM (
+        SELECT ${HIT_COLUMNS}, ${score} AS score
+          FROM chunks c JOIN documents d ON d.id = c.document_id
+         WHERE ${where.join(' AND ')}
+      ) hit
+      ${outer.length > 0 ? `WHERE ${outer.join(' AND ')}` : ''}
+      ORDER BY hit.score DESC, hit.id ASC
+      LIMIT ${params.add(opts.take)} OFFSET ${params.add(opts.offset)}`;
+    const rows = await this.db.read((m) =>
+      rowsOf<ChunkRow & { score: number }>(m, sql, params.values),
+    );
+    return rows.map(({ score: s, ...row }) => ({ id: row.id, row, score: Number(s) }));
+  }
+
+  // ------------------------------------------------------------------ hybrid
+
+  /**
+   * Reciprocal rank fusion of the best `hybridCandidates` of each list. Scores are
+   * scaled so that 1 means first in both lists. Pages walk the fused list, so hybrid
+   * results reach at most twice `hybridCandidates` deep.
+   */
+  private async hybridSearch(
+    ownerId: string,
+    search: ValidSearch,
+    terms: KeywordTerm[],
+    fingerprint: string,
+    cursor?: SearchCursor,
+  ) {
+    const depth = this.options.hybridCandidates;
+    const semantic = (async () => {
+      const scope = await this.vectorScope(ownerId, search);
+      if (scope === 'nothing') return [];
+      const vector = await this.embedQuery(search.query);
+      const scan = await this.scanSemantic(ownerId, search, vector, scope, {
+        startRaw: 0,
+        need: depth,
+      });
+      return scan.items;
+    })();
+    const keyword = this.keywordList(ownerId, search, terms, { offset: 0, take: depth });
+    const [semanticList, keywordList] = await Promise.all([semantic, keyword]);
+    const fusion = {
+      k: this.options.rrfK,
+      weights: [this.options.semanticWeight, this.options.keywordWeight],
+    };
+    const scale = maxFusedScore(fusion);
+    let fused: Scored[] = reciprocalRankFusion<Scored>([semanticList, keywordList], fusion).map(
+      (entry) => ({ id: entry.item.id, row: entry.item.row, score: entry.score / scale }),
+    );
+    if (search.scoreThreshold !== undefined) {
+      const min = search.scoreThreshold;
+      fused = fused.filter((f) => f.score >= min);
+    }
+    if (cursor) fused = fused.filter((f) => isAfter(cursor, f.score, f.id));
+    const skip = cursor ? 0 : search.offset;
+    const position = (cursor?.position ?? 0) + skip;
+    const items = fused.slice(skip, skip + search.limit);
+    const last = items[items.length - 1];
+    const next =
+      fused.length > skip + search.limit && last
+        ? {
+            mode: search.mode,
+            fingerprint,
+            position: position + items.length,
+            score: last.score,
+            id: last.id,
+            rawOffset: 0,
+          }
+        : null;
+    return { items, next, position };
+  }
+
+  // ------------------------------------------------------------------ similar
+
+  /**
+   * Documents nearest to one document: its first chunks, embedded and averaged, as the
+   * query; each other document scored by its best chunk.
+   */
+  async similarDocuments(
+    ownerId: string,
+    documentId: string,
+    { limit = 10 }: { limit?: number } = {},
+  ): Promise<SimilarDocumentsResponse> {
+    const started = performance.now();
+    if (!isUuid(documentId)) throw notFound('document', documentId);
+    const id = documentId.toLowerCase();
+    const texts = await this.db.read((m) =>
+      rowsOf<{ text: string }>(
+        m,
+        `SELECT c.text FROM chunks c JOIN documents d ON d.id = c.document_id
+          WHERE d.id = $1 AND d.owner_id = $2 AND d.status = 'completed'
+            AND c.generation = d.generation
+          ORDER BY c.ordinal LIMIT 8`,
+        [id, ownerId],
+      ),
+    );
+    if (texts.length === 0) throw notFound('document', documentId);
+    const vectors = await this.embedder.embed(texts.map((t) => t.text));
+    const vector = meanNormalised(vectors.map((v) => Array.from(v)));
+    const hits = await this.vectors.query({ vector, ownerId, limit: Math.min(limit * 20, 1_000) });
+    const empty: ValidSearch = {
+      query: '',
+      mode: 'semantic',
+      limit,
+      offset: 0,
+      filter: { metadataEquals: [], metadataIn: [] },
+    };
+    const candidates = hits.filter((h) => h.payload.document_id !== id);
+    const rows = candidates.length
+      ? await this.visibleChunks(
+          ownerId,
+          empty,
+          candidates.map((h) => h.id),
+        )
+      : new Map<string, ChunkRow>();
+    const best = new Map<string, { score: number; row: ChunkRow }>();
+    for (const hit of candidates) {
+      const row = rows.get(hit.id);
+      if (!row || row.document_id === id) continue;
+      const seen = best.get(row.document_id);
+      if (!seen || hit.score > seen.score) best.set(row.document_id, { score: hit.score, row });
+    }
+    const results = [...best.values()]
+      .sort((a, b) => b.score - a.score || (a.row.document_id < b.row.document_id ? -1 : 1))
+      .slice(0, limit)
+      .map(({ score, row }) => ({
+        score,
+        document: {
+          id: row.document_id,
+          filename: row.filename,
+          collection_id: row.collection_id,
+          mime_type: row.mime_type,
+          metadata: row.metadata,
+        },
+      }));
+    return {
+      document_id: id,
+      results,
+      took_ms: Math.round((performance.now() - started) * 100) / 100,
+    };
+  }
+}
+
+function isHangul(text: string): boolean {
+  return /[\uac00-\ud7a3]/.test(text);
+}
+
+function hasDocumentFilter(filter: ValidFilter): boolean {
+  return (
+    filter.metadataEquals.length > 0 ||
+    filter.metadataIn.length > 0 ||
+    filter.mimeTypes !== undefined ||
+    filter.createdFrom !== undefined ||
+    filter.createdTo !== undefined
+  );
+}
+
+/** Conditions on `documents d`: owner, completed, collections and the request's filter. */
+function documentConditions(params: Params, ownerId: string, search: ValidSearch): string[] {
+  const where = [`d.owner_id = ${params.add(ownerId)}`, `d.status = 'completed'`];
+  if (search.collectionIds) {
+    where.push(`d.collection_id = ANY(${params.add(search.collectionIds)}::uuid[])`);
+  }
+  const f = search.filter;
+  for (const { key, value } of f.metadataEquals) {
+    where.push(`d.metadata -> ${params.add(key)} = ${params.add(JSON.stringify(value))}::jsonb`);
+  }
+  for (const { key, values } of f.metadataIn) {
+    where.push(
+      `d.metadata -> ${params.add(key)} IN (SELECT jsonb_array_elements(${params.add(
+        JSON.stringify(values),
+      )}::jsonb))`,
+    );
+  }
+  if (f.mimeTypes) where.push(`d.mime_type = ANY(${params.add(f.mimeTypes)}::text[])`);
+  if (f.createdFrom) where.push(`d.created_at >= ${params.add(f.createdFrom.toISOString())}`);
+  if (f.createdTo) where.push(`d.created_at <= ${params.add(f.createdTo.toISOString())}`);
+  return where;
+}
+
+function meanNormalised(vectors: number[][]): number[] {
+  const sum = new Array<number>(vectors[0].length).fill(0);
+  for (const v of vectors) for (let i = 0; i < v.length; i++) sum[i] += v[i];
+  const norm = Math.hypot(...sum) || 1;
+  return sum.map((x) => x / norm);
+}
