@@ -5,6 +5,7 @@ import { QuarryConfig } from '@quarry/config';
 import { CoreModule } from '@quarry/core';
 import { DocumentsModule } from '@quarry/documents';
 import { memoryStorage } from 'multer';
+import { AdminController } from './admin/admin.controller';
 import { QueueDashboardModule } from './admin/queue-dashboard.module';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { IS_PUBLIC } from './auth/public.decorator';
@@ -55,6 +56,7 @@ export class ApiModule implements NestModule {
         MetricsController,
         CollectionsController,
         DocumentsController,
+        AdminController,
       ],
       providers: [
         HttpDrainService,
