@@ -1,5 +1,7 @@
 import { QdrantClient } from '@qdrant/js-client-rest';
-import { spawnQdrantEmulator, SpawnedQdrant } from '@quarry/testing';
+import { emulatorEntryPoint, spawnQdrantEmulator, SpawnedQdrant } from '@quarry/testing';
+import { spawnSync } from 'node:child_process';
+import * as os from 'node:os';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -154,5 +156,31 @@ describe('emulator durability', () => {
     await expect(keyed.getCollections()).resolves.toEqual({ collections: [] });
     const probe = await fetch(`${emulator.url}/healthz`);
     expect(probe.status).toBe(200);
+  });
+
+  it('takes its port and storage from the environment and refuses a bad port', () => {
+    const storage = fs.mkdtempSync(path.join(os.tmpdir(), 'quarry-qdrant-env-'));
+    try {
+      const bad = spawnSync(process.execPath, [emulatorEntryPoint()], {
+        env: {
+          ...process.env,
+          QDRANT_EMULATOR_PORT: 'not-a-port',
+          QDRANT_EMULATOR_STORAGE: storage,
+        },
+        encoding: 'utf8',
+        timeout: 15_000,
+      });
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toContain('QDRANT_EMULATOR_PORT');
+    } finally {
+      fs.rmSync(storage, { recursive: true, force: true });
+    }
+  });
+
+  it('creates its storage layout and answers the readiness probe once it has announced itself', async () => {
+    const { emulator } = await spawn();
+    const res = await fetch(`${emulator.url}/readyz`);
+    expect(res.status).toBe(200);
+    expect(fs.existsSync(path.join(emulator.storage, 'collections'))).toBe(true);
   });
 });
