@@ -89,6 +89,20 @@ describe('document event stream', () => {
     expect(streams.openStreams).toBe(before);
   });
 
+  it('takes JSON text uploads far over the usual 100 kB body limit, up to UPLOAD_MAX_BYTES', async () => {
+    const text = '긴 문서의 한 줄입니다. A long line of a long document.\n'.repeat(20_000);
+    expect(Buffer.byteLength(text)).toBeGreaterThan(1_000_000);
+    const res = await http()
+      .post('/v1/documents/text')
+      .set('Authorization', alice)
+      .send({ title: 'long', text, collection_id: collectionId });
+    expect(res.status).toBe(202);
+    const doc = await http()
+      .get(`/v1/documents/${res.body.document_id}`)
+      .set('Authorization', alice);
+    expect(doc.body.size_bytes).toBe(Buffer.byteLength(text));
+  });
+
   it('ends open streams when the api shuts down instead of holding the drain', async () => {
     const id = await upload(`shutdown ${Date.now()}`);
     let opened!: () => void;
