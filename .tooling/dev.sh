@@ -46,7 +46,9 @@ trap stop_all INT TERM EXIT
 
 start() { # name, command...
   local name="$1"; shift
-  ( exec "$@" 2>&1 | sed -u "s/^/[$name] /" ) &
+  # Process substitution keeps $! the process itself (not a pipeline's subshell), so
+  # the signal on stop reaches it.
+  "$@" > >(sed -u "s/^/[$name] /") 2>&1 &
   local pid=$!
   pids+=("$pid")
   echo "$pid" > "$RUN_DIR/$name.pid"

@@ -1,7 +1,8 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
-import { QuarryConfig } from '@quarry/config';
+import { ConfigModule, QuarryConfig } from '@quarry/config';
 import { CoreModule } from '@quarry/core';
 import { CliOutput } from './cli-output';
+import { CHECK_DATA_COMMAND, CheckDataCommand } from './commands/check-data.command';
 import { API_KEYS_COMMANDS } from './commands/api-keys.command';
 import { DemoCommand } from './commands/demo.command';
 import { MigrateCommand } from './commands/migrate.command';
@@ -15,6 +16,15 @@ export interface CliModuleOptions {
 @Module({})
 export class CliModule {
   static register(options: CliModuleOptions): DynamicModule {
+    // check-data reports an unreachable dependency instead of failing to start: it opens
+    // its own connections, so it runs without the core modules that need them all.
+    if (process.argv[2] === CHECK_DATA_COMMAND) {
+      return {
+        module: CliModule,
+        imports: [ConfigModule.forRoot({ app: options.config.app, config: options.config })],
+        providers: [CliOutput, CheckDataCommand],
+      };
+    }
     return {
       module: CliModule,
       imports: [
@@ -28,6 +38,7 @@ export class CliModule {
       providers: [
         CliOutput,
         MigrateCommand,
+        CheckDataCommand,
         DemoCommand,
         ...API_KEYS_COMMANDS,
         ...(options.commands ?? []),
