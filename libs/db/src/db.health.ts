@@ -2,7 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import type { ReplicationMode } from 'typeorm/driver/types/ReplicationMode';
 import { poolStats } from './data-source.factory';
+import { classifyDbError } from './db-errors';
 import { DB_OPTIONS, DbModuleOptions } from './db-options';
 
 export const DB_HEALTH_TIMEOUT_MS = 1_000;
@@ -61,17 +63,63 @@ export class DbHealthIndicator {
     key = 'database',
     timeoutMs = DB_HEALTH_TIMEOUT_MS,
   ): Promise<HealthIndicatorResult> {
-    const { url, readUrl, applicationName } = this.options;
+    const { url, readUrl } = this.options;
     return this.health
       .check(key)
       .attempt(async ({ signal }) => {
-        const probes = [pingDatabase(url, { timeoutMs, applicationName, signal })];
+        const probes = [this.probe(url, 'master', timeoutMs, signal)];
         if (readUrl && readUrl !== url) {
-          probes.push(pingDatabase(readUrl, { timeoutMs, applicationName, signal }));
+          probes.push(this.probe(readUrl, 'slave', timeoutMs, signal));
         }
         await Promise.all(probes);
         return { pools: poolStats(this.dataSource) };
       })
       .withTimeout(timeoutMs + 100);
   }
+
+  /**
+   * When the server refuses one more session (max_connections or the role's limit) while
+   * our pool still holds working ones, the database is up for this process: fall back to a
+   * pooled checkout (bounded by the same deadline) instead of taking every replica out of
+   * rotation at once.
+   */
+  private async probe(
+    url: string,
+    mode: ReplicationMode,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const started = Date.now();
+    try {
+      await pingDatabase(url, { timeoutMs, applicationName: this.options.applicationName, signal });
+    } catch (err) {
+      if (classifyDbError(err).code !== TOO_MANY_CONNECTIONS) throw err;
+      const runner = this.dataSource.createQueryRunner(mode);
+      // Released only once the checkout settled: releasing a runner whose checkout is
+      // still queued would leak the client it receives later.
+      const query = runner.query('SELECT 1');
+      void query.then(
+        () => runner.release(),
+        () => runner.release(),
+      );
+      const remaining = Math.max(1, timeoutMs - (Date.now() - started));
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          query,
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error(`database did not answer within ${timeoutMs} ms`)),
+              remaining,
+            );
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  }
 }
+
+/** SQLSTATE too_many_connections */
+const TOO_MANY_CONNECTIONS = '53300';

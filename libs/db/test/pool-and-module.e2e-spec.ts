@@ -189,6 +189,37 @@ describe('pool limits, slow queries and health', () => {
     await Promise.all(holders);
   });
 
+  it('health stays up through the pool when the server refuses new sessions for the role', async () => {
+    const role = `quarry_limited_${process.pid}`;
+    await ds.query(`CREATE ROLE ${role} LOGIN CONNECTION LIMIT 1`);
+    const limitedUrl = new URL(db.url);
+    limitedUrl.username = role;
+    const limitedOptions = testDbOptions(limitedUrl.toString(), { poolMax: 1 });
+    const limited = createDataSource(limitedOptions);
+    try {
+      await limited.initialize(); // holds the role's only session, idle in the pool
+      const indicator = new DbHealthIndicator(
+        new HealthIndicatorService(),
+        limited,
+        limitedOptions,
+      );
+      const result = await indicator.isHealthy('database');
+      expect(result.database.status).toBe('up');
+
+      // ...and down within the deadline when that pooled session is busy too
+      const busy = limited.query(`SELECT pg_sleep(1)`);
+      await sleep(50);
+      const started = Date.now();
+      const down = await indicator.isHealthy('database', 300);
+      expect(down.database.status).toBe('down');
+      expect(Date.now() - started).toBeLessThan(1_000);
+      await busy;
+    } finally {
+      await limited.destroy();
+      await ds.query(`DROP ROLE ${role}`);
+    }
+  });
+
   it('health is down, within its timeout, when nothing listens on the port', async () => {
     const probe = createServer();
     const port = await listen(probe);
