@@ -38,6 +38,8 @@ export interface Finding {
   /** up to ten ids (documents, or points for orphan points) */
   examples: string[];
   message: string;
+  /** false when the check could not run (its dependency is down); count is then 0 */
+  checked: boolean;
 }
 
 export interface Repair {
@@ -128,27 +130,38 @@ export class IntegrityService {
     );
   }
 
-  async check({ fix = false }: { fix?: boolean } = {}): Promise<IntegrityReport> {
+  /**
+   * `postgresError`: the caller could not even open its pool (the CLI opens its own), so
+   * PostgreSQL is reported unreachable with that reason instead of a vaguer one.
+   */
+  async check({
+    fix = false,
+    postgresError,
+  }: { fix?: boolean; postgresError?: string } = {}): Promise<IntegrityReport> {
     const started = Date.now();
     const run = new Run(fix);
 
-    const pg = await run.time('postgres', () => this.checkPostgres(run));
+    const pg = await run.time('postgres', () => this.checkPostgres(run, postgresError));
     const redis = await run.time('redis', () => this.checkRedis(run));
     const qdrant = await run.time('qdrant', () => this.checkQdrant(run));
 
     if (pg) {
       await run.time('stale_processing', () => this.staleProcessing(run));
       await run.time('failed_cleanups', () => this.failedCleanups(run));
-    } else run.skipped.push('document states: PostgreSQL is unreachable');
+    } else run.skip(['stale_processing', 'failed_cleanups'], 'PostgreSQL is unavailable');
     if (pg && qdrant) {
       await run.time('orphan_points', () => this.orphanPoints(run));
       await run.time('missing_points', () => this.missingPoints(run));
-    } else run.skipped.push('points: PostgreSQL or Qdrant is unreachable');
+    } else run.skip(['orphan_points', 'missing_points'], 'PostgreSQL or Qdrant is unavailable');
     if (pg && redis) {
       await run.time('failed_jobs', () => this.failedJobs(run));
       await run.time('pending_without_job', () => this.pendingWithoutJob(run));
       await run.time('stuck_deleting', () => this.stuckDeleting(run));
-    } else run.skipped.push('jobs: PostgreSQL or Redis is unreachable');
+    } else
+      run.skip(
+        ['failed_jobs', 'pending_without_job', 'stuck_deleting'],
+        'PostgreSQL or Redis is unavailable',
+      );
 
     const report = run.report(Date.now() - started);
     for (const finding of report.findings)
@@ -169,7 +182,11 @@ export class IntegrityService {
 
   // ------------------------------------------------------------ dependencies
 
-  private async checkPostgres(run: Run): Promise<boolean> {
+  private async checkPostgres(run: Run, knownError?: string): Promise<boolean> {
+    if (knownError !== undefined) {
+      run.critical('postgres_unreachable', `PostgreSQL is unreachable: ${knownError}`);
+      return false;
+    }
     try {
       await withTimeout(this.db.manager().query('SELECT 1'), PROBE_TIMEOUT_MS, 'SELECT 1');
     } catch (err) {
@@ -593,7 +610,22 @@ class Run {
       count: 1,
       examples: examples.slice(0, EXAMPLES),
       message,
+      checked: true,
     });
+  }
+
+  skip(kinds: FindingKind[], reason: string): void {
+    for (const kind of kinds) {
+      this.findings.set(kind, {
+        kind,
+        severity: FINDING_KINDS[kind],
+        count: 0,
+        examples: [],
+        message: `not checked: ${reason}`,
+        checked: false,
+      });
+    }
+    this.skipped.push(`${kinds.join(', ')}: ${reason}`);
   }
 
   warning(kind: FindingKind, tally: Tally, message: string, repaired = 0): void {
@@ -603,6 +635,7 @@ class Run {
       count: tally.count,
       examples: tally.examples.slice(0, EXAMPLES),
       message,
+      checked: true,
     });
     if (repaired > 0) this.repairs.push({ kind, count: repaired });
   }
@@ -616,6 +649,7 @@ class Run {
           count: 0,
           examples: [],
           message: 'ok',
+          checked: true,
         },
     );
     const overall: Overall = findings.some((f) => f.count > 0 && f.severity === 'critical')

@@ -17,6 +17,9 @@ export class FindingDto {
 
   @ApiProperty()
   message!: string;
+
+  @ApiProperty({ description: 'false when the check could not run (its dependency is down)' })
+  checked!: boolean;
 }
 
 export class RepairDto {

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { QuarryConfig } from '@quarry/config';
 import { createDataSource, DbService } from '@quarry/db';
 import {
@@ -46,6 +47,8 @@ export class CheckDataCommand extends CommandRunner {
   }
 
   async run(_args: string[], options: CheckDataOptions): Promise<void> {
+    // the report says everything the services would log, and --json output must stay parseable
+    Logger.overrideLogger(['error']);
     const deps = await openDependencies(this.config);
     try {
       const integrity = new IntegrityService(deps.db, deps.jobs, deps.vectors, this.config);
