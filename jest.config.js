@@ -17,7 +17,11 @@ const shared = {
 module.exports = {
   testTimeout: 60_000,
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,docker,k8s,bench}/**/*.spec.ts'] },
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{apps,libs,docker,k8s,bench}/**/*.spec.ts'],
+    },
     {
       ...shared,
       displayName: 'integration',
