@@ -449,7 +449,18 @@ describe('documents api', () => {
       expect(res.body.components.securitySchemes.bearer).toMatchObject({ scheme: 'bearer' });
       const upload = res.body.paths['/v1/documents'].post;
       expect(Object.keys(upload.requestBody.content)).toContain('multipart/form-data');
-      expect(Object.keys(upload.responses)).toEqual(expect.arrayContaining(['202', '413', '415']));
+      expect(Object.keys(upload.responses)).toEqual(
+        expect.arrayContaining(['202', '400', '401', '404', '413', '415']),
+      );
+      expect(Object.keys(upload.responses['415'].content)).toEqual(['application/problem+json']);
+      expect(res.body.components.schemas.ProblemDetails.required).toEqual([
+        'type',
+        'title',
+        'status',
+      ]);
+      expect(res.body.components.schemas.UploadTextDto.required).toEqual(
+        expect.arrayContaining(['title', 'text', 'collection_id']),
+      );
       const ui = await http().get('/docs');
       expect(ui.status).toBe(200);
       expect(ui.text).toContain('swagger');
