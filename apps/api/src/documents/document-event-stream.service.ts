@@ -47,6 +47,7 @@ export class DocumentEventStreamService implements BeforeApplicationShutdown {
     let generation = 0;
     let closed = false;
     let ready = false;
+    let lastHeard = Date.now();
     const early: DocumentEvent[] = [];
 
     const send = (event: DocumentEvent): void => {
@@ -87,6 +88,7 @@ export class DocumentEventStreamService implements BeforeApplicationShutdown {
 
     // Subscribe before reading the current state so nothing falls between the two.
     const unsubscribe = await this.events.subscribe(documentId, (event) => {
+      lastHeard = Date.now();
       if (ready) send(event);
       else early.push(event);
     });
@@ -115,7 +117,10 @@ export class DocumentEventStreamService implements BeforeApplicationShutdown {
     for (const event of early.splice(0)) send(event);
     if (closed) return;
 
+    // Read PostgreSQL only while pub/sub is quiet: a document whose worker publishes as
+    // it goes costs no queries, and a later event carries any state a lost one had.
     held.poll = setInterval(() => {
+      if (Date.now() - lastHeard < this.timings.pollMs / 2) return;
       void this.readCurrent(ownerId, documentId).then((event) => {
         if (event) send(event);
       });
