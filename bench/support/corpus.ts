@@ -77,7 +77,7 @@ export function ingestCorpus(copies: number, generated: number): CorpusDocument[
   for (let i = 0; i < generated; i++) {
     const size = 20 * 1024 + Math.round((((i * 7919) % generated) / generated) * 180 * 1024);
     const text = syntheticText(size, 1000 + i);
-    docs.push({ name: `generated-${i}.md`, bytes: Buffer.from(text, 'utf8'), text });
+    docs.push({ name: `generated-${i}`, bytes: Buffer.from(text, 'utf8'), text });
   }
   return docs;
 }
