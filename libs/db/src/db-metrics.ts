@@ -43,6 +43,12 @@ export function bindDbMetrics(
     },
   );
 
+  // Zero series from the start, so rates and alerts are defined before the first event.
+  slow.inc({ pool: 'primary' }, 0);
+  transactions.inc({ outcome: 'commit' }, 0);
+  transactions.inc({ outcome: 'rollback' }, 0);
+  exhausted.inc(0);
+
   events.on('slow-query', (e) => slow.inc({ pool: e.pool }));
   events.on('connection-error', (e) => connectionErrors.inc({ pool: e.pool, code: e.code }));
   events.on('commit', () => transactions.inc({ outcome: 'commit' }));

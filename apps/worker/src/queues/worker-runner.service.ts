@@ -47,6 +47,11 @@ export class WorkerRunnerService implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     assertEveryJobHandled(this.processors);
+    // Zero series from the start, so a rate() over them is defined before the first failure.
+    for (const processor of this.processors) {
+      for (const jobName of processor.handles)
+        this.failed.inc({ queue: processor.queue, job_name: jobName }, 0);
+    }
     for (const processor of this.processors) this.start(processor);
     this.shutdown.register({
       name: 'queue workers (drain)',
