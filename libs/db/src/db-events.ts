@@ -57,16 +57,21 @@ export class DbEvents extends EventEmitter<DbEventMap> {
     this.setMaxListeners(50);
   }
 
-  /** A listener that throws must not break the query path that emitted the event. */
+  /**
+   * A listener that throws must not break the query path that emitted the event, nor
+   * keep the other listeners (metrics, logs) from hearing it.
+   */
   override emit<K extends keyof DbEventMap>(event: K, ...args: DbEventMap[K]): boolean {
-    try {
-      return super.emit(event as keyof DbEventMap, ...(args as [never]));
-    } catch (err) {
-      this.logger.warn(
-        `a "${String(event)}" listener failed: ${err instanceof Error ? err.message : String(err)}`,
-      );
-      return true;
+    const listeners = this.rawListeners(event as keyof DbEventMap) as ((...a: unknown[]) => void)[];
+    for (const listener of listeners) {
+      try {
+        listener.apply(this, args);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        this.logger.warn(`a "${String(event)}" listener failed: ${message}`);
+      }
     }
+    return listeners.length > 0;
   }
 }
 
