@@ -49,7 +49,11 @@ const DOMAIN_STATUS: Record<DomainErrorKind, number> = {
   forbidden: HttpStatus.FORBIDDEN,
 };
 
-/** Errors raised by body-parser and friends before a route runs carry their status. */
+/**
+ * Errors raised by body-parser before a route runs (http-errors with a `type` such as
+ * entity.too.large). Other libraries' errors with a `status` (an HTTP client's 404 from
+ * a dependency) must stay 500s, so the shape is matched narrowly.
+ */
 interface HttpLikeError {
   status: number;
   expose?: boolean;
@@ -59,8 +63,14 @@ interface HttpLikeError {
 
 function isHttpLikeError(value: unknown): value is HttpLikeError {
   if (!(value instanceof Error)) return false;
-  const status = (value as { status?: unknown }).status;
-  return typeof status === 'number' && status >= 400 && status < 500;
+  const { status, type, expose } = value as { status?: unknown; type?: unknown; expose?: unknown };
+  return (
+    typeof status === 'number' &&
+    status >= 400 &&
+    status < 500 &&
+    expose === true &&
+    typeof type === 'string'
+  );
 }
 
 interface Mapped {
@@ -145,9 +155,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         detail:
           exception.type === 'entity.too.large'
             ? 'The request body is larger than this endpoint accepts.'
-            : exception.expose === false
-              ? (STATUS_CODES[exception.status] ?? 'Bad request')
-              : exception.message,
+            : exception.message,
       };
     }
     if (isPoolExhausted(exception)) {
