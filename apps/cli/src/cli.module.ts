@@ -1,11 +1,13 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { ConfigModule, QuarryConfig } from '@quarry/config';
 import { CoreModule } from '@quarry/core';
+import { OperationsModule } from '@quarry/documents';
 import { CliOutput } from './cli-output';
 import { CHECK_DATA_COMMAND, CheckDataCommand } from './commands/check-data.command';
 import { API_KEYS_COMMANDS } from './commands/api-keys.command';
 import { DemoCommand } from './commands/demo.command';
 import { MigrateCommand } from './commands/migrate.command';
+import { OPERATIONS_COMMANDS } from './commands/operations-commands';
 
 export interface CliModuleOptions {
   config: QuarryConfig;
@@ -33,6 +35,7 @@ export class CliModule {
           queueRole: 'producer',
           vectorBootstrap: false,
         }),
+        OperationsModule,
         ...(options.imports ?? []),
       ],
       providers: [
@@ -41,6 +44,7 @@ export class CliModule {
         CheckDataCommand,
         DemoCommand,
         ...API_KEYS_COMMANDS,
+        ...OPERATIONS_COMMANDS,
         ...(options.commands ?? []),
       ],
     };

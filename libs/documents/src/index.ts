@@ -10,3 +10,4 @@ export * from './ingest.service';
 export * from './reconciler.service';
 export * from './search';
 export * from './integrity.service';
+export * from './operations';
