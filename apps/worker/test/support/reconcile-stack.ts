@@ -54,12 +54,13 @@ export class ReconcileStack {
     readonly prefix: string,
     readonly collection: string,
     private qdrantUrl: string,
+    readonly redisUrl: string,
     readonly overrides: ConfigOverrides,
   ) {}
 
   static async start(
     name: string,
-    options: { qdrantUrl?: string; overrides?: ConfigOverrides } = {},
+    options: { qdrantUrl?: string; redisUrl?: string; overrides?: ConfigOverrides } = {},
   ): Promise<ReconcileStack> {
     const suffix = randomBytes(4).toString('hex');
     const db = await createTestDatabase(`rec_${name}`);
@@ -68,6 +69,7 @@ export class ReconcileStack {
       `quarry-test-${name}-${suffix}`,
       `quarry_test_${name.replace(/[^a-z0-9]/gi, '_')}_${suffix}`,
       options.qdrantUrl ?? process.env.QDRANT_URL ?? 'http://127.0.0.1:6333',
+      options.redisUrl ?? REDIS_URL,
       options.overrides ?? {},
     );
     stack.config = stack.configFor('api');
@@ -103,7 +105,7 @@ export class ReconcileStack {
     const all: ConfigOverrides = {
       NODE_ENV: 'test',
       DATABASE_URL: this.db.url,
-      REDIS_URL,
+      REDIS_URL: this.redisUrl,
       QUEUE_PREFIX: this.prefix,
       QDRANT_URL: this.qdrantUrl,
       QDRANT_COLLECTION: this.collection,
@@ -223,7 +225,7 @@ export class ReconcileStack {
 
   /** Every Redis key of this stack's prefix gone, as after FLUSHALL (other files' keys stay). */
   async flushQueues(): Promise<number> {
-    return dropRedisPrefix(this.prefix);
+    return dropRedisPrefix(this.prefix, this.redisUrl);
   }
 
   async close(): Promise<void> {
@@ -231,15 +233,15 @@ export class ReconcileStack {
     for (const worker of this.workers.splice(0)) await worker.close().catch(() => undefined);
     await this.client?.close().catch(() => undefined);
     await this.db.drop().catch(() => undefined);
-    await dropRedisPrefix(this.prefix).catch(() => undefined);
+    await dropRedisPrefix(this.prefix, this.redisUrl).catch(() => undefined);
     await fetch(`${this.qdrantUrl}/collections/${this.collection}`, { method: 'DELETE' }).catch(
       () => undefined,
     );
   }
 }
 
-export async function dropRedisPrefix(prefix: string): Promise<number> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
+export async function dropRedisPrefix(prefix: string, url = REDIS_URL): Promise<number> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
   redis.on('error', () => undefined);
   let dropped = 0;
   try {
