@@ -9,7 +9,7 @@ const RETRY_PAUSE_MS = 100;
  * Runs an idempotent read and retries it once, on a fresh connection, when the first
  * attempt failed because its connection died (pg_terminate_backend, a failover, a
  * dropped socket). Only for statements that are safe to repeat: fn must not write.
- * Reads go to the replica when one is configured. Inside withTransaction it joins the
+ * Reads go to the replica when one is configured, the retry to the primary. Inside withTransaction it joins the
  * transaction and is never retried (the transaction is gone with its connection).
  * Connection-level failures surface as ConnectionLostError / PoolExhaustedError.
  */
@@ -28,7 +28,8 @@ export async function retryRead<T>(
     }
   }
   for (let attempt = 1; ; attempt += 1) {
-    const runner = dataSource.createQueryRunner('slave');
+    // The retry goes to the primary: if the replica itself is down, reads still work.
+    const runner = dataSource.createQueryRunner(attempt === 1 ? 'slave' : 'master');
     try {
       return await fn(runner.manager);
     } catch (err) {

@@ -11,6 +11,7 @@ import {
   withTransaction,
 } from '@quarry/db';
 import { createTestDatabase, testDbOptions, TestDatabase } from '@quarry/testing';
+import { connect, createServer, Socket } from 'node:net';
 import { DataSource, EntityManager } from 'typeorm';
 
 /** Tags each session with the node it was opened for, so a test can see where a statement ran. */
@@ -72,6 +73,43 @@ describe('read replica routing', () => {
     await withTransaction(ds, (m) => m.query(`SELECT pg_sleep(0.15) /* primary_slow */`));
     expect(slow.find((e) => e.query.includes('replica_slow'))?.pool).toBe('replica');
     expect(slow.find((e) => e.query.includes('primary_slow'))?.pool).toBe('primary');
+  });
+
+  it('falls back to the primary when the replica goes away', async () => {
+    // The "replica" is a TCP proxy to the same server, so the test can pull it away.
+    const sockets = new Set<Socket>();
+    const proxy = createServer((inbound) => {
+      const outbound = connect(Number(new URL(db.url).port || 5432), new URL(db.url).hostname);
+      sockets.add(inbound).add(outbound);
+      inbound.pipe(outbound).pipe(inbound);
+      const drop = () => {
+        inbound.destroy();
+        outbound.destroy();
+      };
+      inbound.on('error', drop).on('close', drop);
+      outbound.on('error', drop).on('close', drop);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const address = proxy.address();
+    const replicaUrl = new URL(tagged(db.url, 'replica'));
+    replicaUrl.port = String(typeof address === 'object' && address ? address.port : 0);
+    const withReplica = createDataSource(
+      testDbOptions(tagged(db.url, 'primary'), {
+        readUrl: replicaUrl.toString(),
+        applicationName: `quarry-replica-down-${process.pid}`,
+      }),
+    );
+    await withReplica.initialize();
+    try {
+      await expect(retryRead(withReplica, nodeOf)).resolves.toBe('replica');
+      proxy.close(); // refuse new sessions...
+      sockets.forEach((socket) => socket.destroy()); // ...and cut the open ones
+      await expect(retryRead(withReplica, nodeOf)).resolves.toBe('primary');
+    } finally {
+      proxy.close();
+      sockets.forEach((socket) => socket.destroy());
+      await withReplica.destroy();
+    }
   });
 
   it('health checks both nodes and reports both pools', async () => {
