@@ -22,6 +22,7 @@ import { Chunker, DocumentExtractor, createEmbedder } from '@quarry/pipeline';
 import { ChunkPoint, QdrantGateway, pointIdFor } from '@quarry/vector';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import type { Client } from 'pg';
 import { machineInfo, ratio, writeResult } from './support/bench-report';
 import { BenchStack } from './support/bench-stack';
 import { CorpusDocument, ingestCorpus } from './support/corpus';
@@ -50,6 +51,47 @@ function figures(ms: number, documents: number, chunks: number): RunFigures {
     chunks,
     documentsPerSecond: Math.round((documents / seconds) * 10) / 10,
     chunksPerSecond: Math.round(chunks / seconds),
+  };
+}
+
+interface SystemRunFigures extends RunFigures {
+  uploadSeconds: number;
+  worker: Record<string, number>;
+}
+
+/**
+ * Where the worker's time went, from the documents' own timestamps: how long after the
+ * first upload it claimed the first document, and the claim-to-completed time summed over
+ * documents (above the wall time when jobs overlapped).
+ */
+async function workerTimeline(
+  pg: Client,
+  collectionId: string,
+  startedAt: number,
+): Promise<Record<string, number>> {
+  const { rows } = await pg.query<{
+    first: Date;
+    last: Date;
+    busy: number;
+    mean: number;
+    wait: number;
+  }>(
+    `SELECT min(processing_started_at) AS first, max(processing_completed_at) AS last,
+            sum(extract(epoch FROM processing_completed_at - processing_started_at))::float8 AS busy,
+            avg(extract(epoch FROM processing_completed_at - processing_started_at))::float8 * 1000 AS mean,
+            avg(extract(epoch FROM processing_started_at - created_at))::float8 AS wait
+       FROM documents WHERE collection_id = $1`,
+    [collectionId],
+  );
+  const r = rows[0];
+  const round3 = (x: number) => Math.round(x * 1000) / 1000;
+  return {
+    firstClaimAfterSeconds: round3((r.first.getTime() - startedAt) / 1000),
+    claimToCompletedSecondsSummed: round3(r.busy),
+    claimToCompletedMeanMs: Math.round(r.mean),
+    // 2 would mean both of the worker's job slots were busy all the time.
+    meanJobsInFlight: round3(r.busy / ((r.last.getTime() - r.first.getTime()) / 1000)),
+    queuedMeanSeconds: round3(r.wait),
   };
 }
 
@@ -145,7 +187,7 @@ async function systemRun(
   key: string,
   corpus: CorpusDocument[],
   round: number,
-): Promise<RunFigures & { uploadSeconds: number }> {
+): Promise<SystemRunFigures> {
   const created = await fetch(`${apiUrl}/v1/collections`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
@@ -180,7 +222,11 @@ async function systemRun(
       if (Number(row.done) === corpus.length) {
         // The end is the worker's own completion time, not when this poll noticed it.
         const run = figures(row.last.getTime() - startedAt, corpus.length, Number(row.chunks));
-        return { ...run, uploadSeconds: Math.round(uploadSeconds * 1000) / 1000 };
+        return {
+          ...run,
+          uploadSeconds: Math.round(uploadSeconds * 1000) / 1000,
+          worker: await workerTimeline(pg, collectionId, startedAt),
+        };
       }
       if (Date.now() > deadline) throw new Error(`only ${row.done}/${corpus.length} completed`);
       await new Promise((r) => setTimeout(r, 100));
@@ -204,7 +250,7 @@ async function main(): Promise<void> {
     const key = await stack.createApiKey(OWNER);
 
     const pipeline: RunFigures[] = [];
-    const system: Array<RunFigures & { uploadSeconds: number }> = [];
+    const system: SystemRunFigures[] = [];
     const order: Array<'pipeline' | 'system'> = [];
     for (let r = 0; r < ROUNDS; r++)
       order.push(

@@ -68,16 +68,25 @@ export class BenchStack {
       QDRANT_URL: this.qdrantUrl,
       QUEUE_PREFIX: this.queuePrefix,
       QDRANT_COLLECTION: this.qdrantCollection,
+      ...extraFromEnvironment(),
       ...extra,
     };
   }
 
   /** A Node script (compiled under dist/) in its own process, its output in the log dir. */
   spawn(name: string, relativeEntry: string, env: Record<string, string>): BenchProcess {
+    // BENCH_CPU_PROFILE_DIR: each spawned process writes a V8 CPU profile there on exit
+    // (open it in Chrome DevTools), to see where a slow target spends its time.
+    const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
     const child = new BenchProcess(
       name,
       compiledEntry(relativeEntry),
-      env,
+      profileDir
+        ? {
+            ...env,
+            NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profileDir} --cpu-prof-name=${name}.cpuprofile`,
+          }
+        : env,
       join(this.logDir, `${name}.log`),
     );
     this.processes.push(child);
@@ -148,8 +157,25 @@ export class BenchStack {
     else await this.deleteQdrantCollection(this.qdrantCollection).catch(() => undefined);
     await this.db.drop().catch(() => undefined);
     await dropRedisPrefix(this.queuePrefix).catch(() => undefined);
-    rmSync(this.logDir, { recursive: true, force: true });
+    // BENCH_KEEP_LOGS=true keeps the api, worker and floor logs for a look afterwards.
+    if (process.env.BENCH_KEEP_LOGS === 'true') console.log(`logs kept in ${this.logDir}`);
+    else rmSync(this.logDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * BENCH_PROCESS_ENV="DB_SLOW_QUERY_MS=50 WORKER_CONCURRENCY=4": settings added to every
+ * process the benchmark spawns, for experiments without editing the benchmark.
+ */
+function extraFromEnvironment(): Record<string, string> {
+  const pairs = (process.env.BENCH_PROCESS_ENV ?? '').split(/\s+/).filter(Boolean);
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at <= 0) throw new Error(`BENCH_PROCESS_ENV: expected NAME=value, got ${pair}`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
 }
 
 /** Deletes every Redis key under a prefix. */
