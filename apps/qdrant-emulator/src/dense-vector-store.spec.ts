@@ -129,6 +129,18 @@ describe('DenseVectorStore', () => {
     );
   });
 
+  it('leaves out the excluded slot (query by point id) without a filter', () => {
+    const { store, slots, next } = fill('Cosine', 32, 6000, 8);
+    const query = store.prepare(Array.from({ length: 32 }, () => next() * 2 - 1));
+    const best = reference(store, slots, query, 11, true);
+    const got = store.search(query, {
+      k: 10,
+      excludeSlot: best[0].slot,
+      tieBreak: (a, b) => a - b,
+    });
+    expect(got).toEqual(best.slice(1));
+  });
+
   it('orders Euclid and Manhattan ascending', () => {
     for (const distance of ['Euclid', 'Manhattan'] as Distance[]) {
       const { store, slots, next } = fill(distance, 8, 500, 9);

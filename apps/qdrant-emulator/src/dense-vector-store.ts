@@ -51,6 +51,8 @@ export class DenseVectorStore {
   private norms = new Float64Array(0);
   /** View over the kernel's memory; replaced whenever the memory grows. */
   private int8 = new Int8Array(0);
+  private approx = new Float64Array(0);
+  private bound = new Float64Array(0);
 
   constructor(dim: number, distance: Distance) {
     this.dim = dim;
@@ -212,30 +214,39 @@ export class DenseVectorStore {
 
   search(query: Float32Array, options: SearchOptions): ScoredSlot[] {
     if (options.k <= 0 || this.count === 0) return [];
-    const eligible = new Uint8Array(this.used);
-    let eligibleCount = 0;
-    for (let slot = 0; slot < this.used; slot++) {
-      if (!this.live[slot] || slot === options.excludeSlot) continue;
-      if (options.accept && !options.accept(slot)) continue;
-      eligible[slot] = 1;
-      eligibleCount++;
+    const exclude = options.excludeSlot ?? -1;
+    let eligible: Uint8Array;
+    let eligibleCount: number;
+    if (options.accept) {
+      eligible = new Uint8Array(this.used);
+      eligibleCount = 0;
+      for (let slot = 0; slot < this.used; slot++) {
+        if (!this.live[slot] || slot === exclude || !options.accept(slot)) continue;
+        eligible[slot] = 1;
+        eligibleCount++;
+      }
+    } else {
+      // Without a filter every live slot is eligible; the excluded one is skipped in the scans.
+      eligible = this.live;
+      eligibleCount = this.count - (exclude >= 0 && this.live[exclude] ? 1 : 0);
     }
     if (!this.kernel || eligibleCount <= Math.max(EXACT_SCAN_LIMIT, options.k * 4)) {
       const found: ScoredSlot[] = [];
       for (let slot = 0; slot < this.used; slot++) {
-        if (!eligible[slot]) continue;
+        if (!eligible[slot] || slot === exclude) continue;
         const score = this.exactScore(query, slot);
         if (this.passes(score, options.scoreThreshold)) found.push({ slot, score });
       }
       return this.finish(found, options);
     }
-    return this.quantisedSearch(query, options, eligible);
+    return this.quantisedSearch(query, options, eligible, exclude);
   }
 
   private quantisedSearch(
     query: Float32Array,
     options: SearchOptions,
     eligible: Uint8Array,
+    exclude: number,
   ): ScoredSlot[] {
     const kernel = this.kernel as DotI8Kernel;
     const dim = this.dim;
@@ -263,13 +274,18 @@ export class DenseVectorStore {
     const k = options.k;
     const heap = new Float64Array(k);
     let heapSize = 0;
-    const approx = new Float64Array(n);
-    const bound = new Float64Array(n);
+    if (this.approx.length < n) {
+      this.approx = new Float64Array(this.capacity);
+      this.bound = new Float64Array(this.capacity);
+    }
+    // Scratch space reused across searches; only eligible slots are written and then read.
+    const approx = this.approx;
+    const bound = this.bound;
     const scales = this.scales;
     const norms = this.norms;
     const errNorms = this.errNorms;
     for (let slot = 0; slot < n; slot++) {
-      if (!eligible[slot]) continue;
+      if (!eligible[slot] || slot === exclude) continue;
       const a = qScale * scales[slot] * dots[slot];
       // Plus a margin for the float32 rounding of the exact score itself.
       const b = qErr * norms[slot] + qtNorm * errNorms[slot] + 1e-6 * (qtNorm * norms[slot] + 1);
@@ -311,7 +327,7 @@ export class DenseVectorStore {
     // Pass 2: exact re-scoring of every point that could still be in the top k.
     const found: ScoredSlot[] = [];
     for (let slot = 0; slot < n; slot++) {
-      if (!eligible[slot] || approx[slot] + bound[slot] < cutoff) continue;
+      if (!eligible[slot] || slot === exclude || approx[slot] + bound[slot] < cutoff) continue;
       const score = this.exactScore(query, slot);
       if (this.passes(score, options.scoreThreshold)) found.push({ slot, score });
     }
