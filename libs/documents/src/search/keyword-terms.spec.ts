@@ -1,4 +1,4 @@
-import { containsPattern, highlightsOf, keywordTerms, prefixTsquery } from './keyword-terms';
+import { containsPattern, highlightsOf, keywordTerms, termTsquery } from './keyword-terms';
 
 describe('keywordTerms', () => {
   it('strips Korean particles so 데비안은 and 데비안을 match 데비안', () => {
@@ -32,12 +32,12 @@ describe('keywordTerms', () => {
   });
 });
 
-describe('prefixTsquery and containsPattern', () => {
-  it('prefixes words but not one- or two-letter Latin words or numbers', () => {
-    expect(prefixTsquery('데비안')).toBe('데비안:*');
-    expect(prefixTsquery('borrow')).toBe('borrow:*');
-    expect(prefixTsquery('io')).toBe('io');
-    expect(prefixTsquery('2026')).toBe('2026');
+describe('termTsquery and containsPattern', () => {
+  it('matches Korean stems as word prefixes and other words exactly', () => {
+    const [debian, documents, io] = keywordTerms('데비안은 documents io');
+    expect(termTsquery(debian)).toBe('데비안:*');
+    expect(termTsquery(documents)).toBe('(documents | document)');
+    expect(termTsquery(io)).toBe('io');
   });
 
   it('escapes LIKE wildcards', () => {

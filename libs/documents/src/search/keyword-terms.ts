@@ -109,15 +109,19 @@ export function keywordTerms(query: string): KeywordTerm[] {
 }
 
 /**
- * A tsquery for one stem: a word prefix, except for one- and two-letter Latin words and
- * numbers, which as prefixes would match far too much. Stems hold letters and digits
- * only, so nothing needs quoting.
+ * The tsquery (as a `::tsquery` literal) one term matches. A Korean stem is a word
+ * prefix (데비안:* finds 데비안은, 데비안을): particles are written onto the word. Other
+ * words match exactly, as typed or as their stem, because a short Latin prefix (con:*)
+ * matches far too much to rank quickly. Terms hold letters and digits only, so nothing
+ * needs quoting.
  */
-export function prefixTsquery(stem: string): string {
-  return /^[\p{Script=Latin}\p{N}]{1,2}$/u.test(stem) || /^\p{N}+$/u.test(stem)
-    ? stem
-    : `${stem}:*`;
+export function termTsquery({ word, stem }: KeywordTerm): string {
+  if (HANGUL_SYLLABLE.test(stem) || !LATIN_OR_DIGITS.test(stem)) return `${stem}:*`;
+  return stem === word ? word : `(${word} | ${stem})`;
 }
+
+const HANGUL_SYLLABLE = /[\uac00-\ud7a3]/;
+const LATIN_OR_DIGITS = /^[\p{Script=Latin}\p{N}]+$/u;
 
 /** `%stem%` for ILIKE, with LIKE's wildcards escaped. */
 export function containsPattern(stem: string): string {

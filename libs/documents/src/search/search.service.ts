@@ -11,7 +11,7 @@ import {
   highlightsOf,
   KeywordTerm,
   keywordTerms,
-  prefixTsquery,
+  termTsquery,
   trigramIndexable,
 } from './keyword-terms';
 import { maxFusedScore, reciprocalRankFusion } from './rank-fusion';
@@ -357,11 +357,15 @@ export class SearchService {
   }
 
   /**
-   * Full-text matches ranked in one statement. Each query word matches as a word prefix
-   * in the `simple` tsvector (so 데비안 finds 데비안은 and 데비안을, and document finds
-   * documents), and Korean stems of three syllables or more also match inside a word
-   * through the trigram index (리눅스 in 데비안리눅스). Score in 0–1: mostly the share of
-   * query words a chunk contains, then ts_rank_cd for density.
+   * Full-text matches ranked in one statement. Korean words match as word prefixes in
+   * the `simple` tsvector (데비안 finds 데비안은 and 데비안을), and Korean stems of three
+   * syllables or more also match inside a word through the trigram index (리눅스 in
+   * 데비안리눅스); other words match as typed or by their plural's stem.
+   *
+   * score = (query words the chunk contains + ts_rank_cd scaled to [0, 1)) / (words + 1),
+   * so a chunk holding more of the query's words always ranks above one holding fewer,
+   * and density orders chunks within a tier. Only ids and scores are sorted; text and
+   * document columns are read for the page's rows alone.
    */
   private async keywordList(
     ownerId: string,
@@ -371,46 +375,51 @@ export class SearchService {
   ): Promise<Scored[]> {
     if (terms.length === 0) return [];
     const params = new Params();
-    const anyTerm = params.add(terms.map((t) => prefixTsquery(t.stem)).join(' | '));
+    const anyTerm = params.add(terms.map(termTsquery).join(' | '));
     const perTerm: string[] = [];
-    const matchAny = [`c.tsv @@ to_tsquery('simple', ${anyTerm})`];
+    const matchAny = [`c.tsv @@ ${anyTerm}::tsquery`];
     for (const term of terms) {
-      const prefix = `c.tsv @@ to_tsquery('simple', ${params.add(prefixTsquery(term.stem))})`;
+      const words = `c.tsv @@ ${params.add(termTsquery(term))}::tsquery`;
       if (isHangul(term.stem) && trigramIndexable(term.stem)) {
         const like = `c.text ILIKE ${params.add(containsPattern(term.stem))}`;
         matchAny.push(like);
-        perTerm.push(`(${prefix} OR ${like})::int`);
+        perTerm.push(`(${words} OR ${like})::int`);
       } else {
-        perTerm.push(`(${prefix})::int`);
+        perTerm.push(`(${words})::int`);
       }
     }
-    const coverage = `(${perTerm.join(' + ')})::float8 / ${terms.length}`;
-    const score = `(0.75 * ${coverage} + 0.25 * ts_rank_cd(c.tsv, to_tsquery('simple', ${anyTerm}), 32))::float8`;
+    const score = `((${perTerm.join(' + ')}) + ts_rank_cd(c.tsv, ${anyTerm}::tsquery, 32))::float8 / ${terms.length + 1}`;
     const where = [
       `c.generation = d.generation`,
       ...documentConditions(params, ownerId, search),
       `(${matchAny.join(' OR ')})`,
     ];
-    const outer: string[] = [];
+    const keep: string[] = [];
     if (opts.after) {
       const s = params.add(opts.after.score);
       const id = opts.after.id === '' ? null : params.add(opts.after.id);
-      outer.push(
-        id ? `(hit.score < ${s} OR (hit.score = ${s} AND hit.id > ${id}))` : `hit.score <= ${s}`,
+      keep.push(
+        id ? `(m.score < ${s} OR (m.score = ${s} AND m.id > ${id}::uuid))` : `m.score <= ${s}`,
       );
     }
     if (opts.scoreThreshold !== undefined) {
-      outer.push(`hit.score >= ${params.add(opts.scoreThreshold)}`);
+      keep.push(`m.score >= ${params.add(opts.scoreThreshold)}`);
     }
     const sql = `
-      SELECT * FROM (
-        SELECT ${HIT_COLUMNS}, ${score} AS score
-          FROM chunks c JOIN documents d ON d.id = c.document_id
-         WHERE ${where.join(' AND ')}
-      ) hit
-      ${outer.length > 0 ? `WHERE ${outer.join(' AND ')}` : ''}
-      ORDER BY hit.score DESC, hit.id ASC
-      LIMIT ${params.add(opts.take)} OFFSET ${params.add(opts.offset)}`;
+      SELECT ${HIT_COLUMNS}, page.score
+        FROM (
+          SELECT m.id, m.score FROM (
+            SELECT c.id, ${score} AS score
+              FROM chunks c JOIN documents d ON d.id = c.document_id
+             WHERE ${where.join(' AND ')}
+          ) m
+          ${keep.length > 0 ? `WHERE ${keep.join(' AND ')}` : ''}
+          ORDER BY m.score DESC, m.id ASC
+          LIMIT ${params.add(opts.take)} OFFSET ${params.add(opts.offset)}
+        ) page
+        JOIN chunks c ON c.id = page.id
+        JOIN documents d ON d.id = c.document_id
+       ORDER BY page.score DESC, page.id ASC`;
     const rows = await this.db.read((m) =>
       rowsOf<ChunkRow & { score: number }>(m, sql, params.values),
     );
