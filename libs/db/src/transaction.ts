@@ -93,6 +93,7 @@ export async function withTransaction<T>(
 
   let timer: NodeJS.Timeout | undefined;
   let timedOut = false;
+  let committing = false;
   let discard = false;
   try {
     const work = context.run({ dataSource, manager: runner.manager, queryRunner: runner }, () =>
@@ -108,30 +109,31 @@ export async function withTransaction<T>(
     work.catch(() => undefined);
     const result = await Promise.race([work, deadline]);
     clearTimeout(timer);
-    try {
-      await runner.commitTransaction();
-    } catch (err) {
-      if (classifyDbError(err).kind === 'connection-lost' || runner.isReleased) {
-        discard = true;
-        throw new ConnectionLostError(err, 'COMMIT (the outcome is unknown)');
-      }
-      throw err;
-    }
+    committing = true;
+    await runner.commitTransaction();
     events?.emit('commit', { durationMs: Date.now() - started });
     return result;
   } catch (err) {
     clearTimeout(timer);
-    if (err instanceof ConnectionLostError) throw err;
+    const lost = classifyDbError(err).kind === 'connection-lost' || runner.isReleased;
+    if (committing && lost) {
+      // Neither commit nor rollback can be confirmed: say so rather than guess.
+      discard = true;
+      throw new ConnectionLostError(err, 'COMMIT (the outcome is unknown)');
+    }
     let surfaced: unknown = err;
     let reason: 'error' | 'timeout' | 'connection-lost' = 'error';
     if (timedOut) {
       reason = 'timeout';
       discard = true;
       await abortBackend(dataSource, client);
-    } else if (classifyDbError(err).kind === 'connection-lost' || runner.isReleased) {
+    } else if (lost) {
       reason = 'connection-lost';
       discard = true;
-      surfaced = new ConnectionLostError(err, 'transaction (rolled back)');
+      surfaced =
+        err instanceof ConnectionLostError
+          ? err
+          : new ConnectionLostError(err, 'transaction (rolled back)');
     } else {
       try {
         await runner.rollbackTransaction();

@@ -212,6 +212,27 @@ describe('connection resilience', () => {
     await assertHealthyAfterwards('killed-idle');
   });
 
+  it('says the outcome is unknown when the connection dies during COMMIT', async () => {
+    // A deferred constraint trigger makes COMMIT itself take time, so it can be cut.
+    await ds.query(`CREATE TABLE commit_probe (x int)`);
+    await ds.query(`CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS
+      $$ BEGIN PERFORM pg_sleep(5); RETURN NULL; END $$`);
+    await ds.query(`CREATE CONSTRAINT TRIGGER commit_probe_slow AFTER INSERT ON commit_probe
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit()`);
+    const tx = withTransaction(ds, (m) => m.query(`INSERT INTO commit_probe VALUES (1)`));
+    tx.catch(() => undefined);
+    await terminateWhen('COMMIT', true);
+    const err = await tx.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ConnectionLostError);
+    expect((err as Error).message).toMatch(/during COMMIT \(the outcome is unknown\)/);
+    const [row] = await ds.query(`SELECT count(*)::int AS n FROM commit_probe`);
+    expect(row.n).toBe(0);
+    await assertHealthyAfterwards('commit-probe');
+  });
+
   async function assertHealthyAfterwards(ownerId: string): Promise<void> {
     expect(await ds.getRepository(Collection).countBy({ ownerId })).toBe(0);
     // Every connection the pool hands out now works, inside and outside transactions.
