@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { QuarryConfig } from '@quarry/config';
 import { DbService } from '@quarry/db';
 import { EMBEDDER, Embedder } from '@quarry/pipeline';
-import { ChunkPoint, QdrantGateway, pointIdFor } from '@quarry/vector';
+import { ChunkPoint, QdrantGateway } from '@quarry/vector';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { rowsOf } from '../sql';
@@ -56,7 +56,7 @@ interface DocumentRow {
 /**
  * Rebuilds the Qdrant points from PostgreSQL, the source of truth: every current chunk
  * of every completed document is embedded again with the configured embedder and
- * upserted under its deterministic point id, so running it twice writes the same points.
+ * upserted under its chunk's id (the point id), so running it twice writes the same points.
  * Documents are taken in id order and a checkpoint file records the last one finished;
  * `resume` continues from there after an interruption.
  */
@@ -147,9 +147,9 @@ export class ReindexService {
 
   private async reindexDocument(doc: DocumentRow): Promise<number> {
     const chunks = await this.db.read((m) =>
-      rowsOf<{ ordinal: number; text: string }>(
+      rowsOf<{ id: string; ordinal: number; text: string }>(
         m,
-        `SELECT ordinal, text FROM chunks WHERE document_id = $1 AND generation = $2 ORDER BY ordinal`,
+        `SELECT id, ordinal, text FROM chunks WHERE document_id = $1 AND generation = $2 ORDER BY ordinal`,
         [doc.id, doc.generation],
       ),
     );
@@ -158,7 +158,8 @@ export class ReindexService {
       const batch = chunks.slice(start, start + batchSize);
       const vectors = await this.embedder.embed(batch.map((c) => c.text));
       const points: ChunkPoint[] = batch.map((chunk, i) => ({
-        id: pointIdFor(doc.id, doc.generation, chunk.ordinal),
+        // the chunk's id is its point's id (ingest derives both with pointIdFor)
+        id: chunk.id,
         vector: vectors[i],
         payload: {
           document_id: doc.id,
