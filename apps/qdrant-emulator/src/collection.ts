@@ -7,12 +7,23 @@ import {
   sparseVectorsOf,
 } from './collection-config';
 import { DenseVectorStore } from './dense-vector-store';
-import { FilterContext, FilterTarget, Predicate } from './filter-evaluator';
+import { candidatesOf, FilterContext, FilterTarget, Predicate } from './filter-evaluator';
 import { isObject, JsonObject, JsonValue } from './json-value';
 import { deleteAt, fieldValues, mergeAt, parsePath } from './payload-path';
 import { comparePointIds, PointId } from './point-id';
 import { QdrantError } from './qdrant-error';
 import { SparseVector, UpdateOperation } from './update-operation';
+
+const VALUE_INDEX_TYPES = new Set(['keyword', 'integer', 'uuid', 'bool']);
+const PLAIN_KEY = /^[^.[\]"]+$/;
+
+function indexableValues(value: JsonValue | undefined): JsonValue[] {
+  if (value === undefined || value === null) return [];
+  const list = Array.isArray(value) ? value : [value];
+  return list.filter(
+    (v) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean',
+  );
+}
 
 /** One stored point. Implements FilterTarget so filters evaluate it directly. */
 export class PointRecord implements FilterTarget {
@@ -45,6 +56,7 @@ export class Collection implements FilterContext {
   readonly sparseNames: Set<string>;
   readonly unnamed: boolean;
   readonly indexes = new Map<string, JsonObject>();
+  private readonly valueIndexes = new Map<string, Map<JsonValue, Set<PointRecord>>>();
   lastOpId = -1;
   private sortedCache: PointRecord[] | null = null;
 
@@ -75,9 +87,14 @@ export class Collection implements FilterContext {
     return this.sortedCache;
   }
 
+  /** Points matching a filter, in id order; uses the filter's index candidates when it has them. */
   select(filter: Predicate | null): PointRecord[] {
-    const all = this.sorted();
-    return filter ? all.filter((p) => filter(p)) : all;
+    if (!filter) return this.sorted();
+    const candidates = candidatesOf<PointRecord>(filter);
+    if (candidates) {
+      return candidates.filter((p) => filter(p)).sort((a, b) => comparePointIds(a.id, b.id));
+    }
+    return this.sorted().filter((p) => filter(p));
   }
 
   apply(opId: number, op: UpdateOperation): void {
@@ -95,10 +112,13 @@ export class Collection implements FilterContext {
           } else if (op.type === 'upsert') {
             this.dropVectors(record, [...record.dense.keys()]);
             record.sparse.clear();
+            this.unindexRecord(record);
           }
-          if (op.type === 'upsert')
+          if (op.type === 'upsert') {
             // The operation owns its payload (freshly parsed or decoded), so no copy is needed.
             record.payload = write.payload ?? {};
+            this.indexRecord(record);
+          }
           for (const [name, vector] of write.dense) {
             const index = this.dense.get(name);
             if (!index) continue;
@@ -119,6 +139,7 @@ export class Collection implements FilterContext {
           const record = this.points.get(id);
           if (!record) continue;
           this.dropVectors(record, [...record.dense.keys()]);
+          this.unindexRecord(record);
           this.points.delete(id);
           this.sortedCache = null;
         }
@@ -160,10 +181,12 @@ export class Collection implements FilterContext {
         const info: JsonObject = { data_type: dataType };
         if (isObject(schema)) info.params = structuredClone(schema);
         this.indexes.set(op.field, info);
+        this.rebuildValueIndexes();
         return;
       }
       case 'delete_index':
         this.indexes.delete(op.field);
+        this.rebuildValueIndexes();
         return;
       case 'update_config':
         patchCollectionConfig(this.config, op.patch);
@@ -171,13 +194,82 @@ export class Collection implements FilterContext {
     }
   }
 
+  /** Applies a change to each existing point, keeping the value indexes in step with payloads. */
   private each(ids: PointId[], opId: number, fn: (record: PointRecord) => void): void {
     for (const id of ids) {
       const record = this.points.get(id);
       if (!record) continue;
+      this.unindexRecord(record);
       fn(record);
+      this.indexRecord(record);
       record.version = opId;
     }
+  }
+
+  /** Rebuilds the value → points maps of indexed keyword/integer/uuid/bool top-level fields. */
+  rebuildValueIndexes(): void {
+    this.valueIndexes.clear();
+    for (const [field, info] of this.indexes) {
+      if (VALUE_INDEX_TYPES.has(String(info.data_type)) && PLAIN_KEY.test(field)) {
+        this.valueIndexes.set(field, new Map());
+      }
+    }
+    if (this.valueIndexes.size === 0) return;
+    for (const record of this.points.values()) this.indexRecord(record);
+  }
+
+  private indexRecord(record: PointRecord): void {
+    for (const [field, map] of this.valueIndexes) {
+      for (const value of indexableValues(record.payload[field])) {
+        let set = map.get(value);
+        if (!set) map.set(value, (set = new Set()));
+        set.add(record);
+      }
+    }
+  }
+
+  private unindexRecord(record: PointRecord): void {
+    for (const [field, map] of this.valueIndexes) {
+      for (const value of indexableValues(record.payload[field])) {
+        const set = map.get(value);
+        if (!set) continue;
+        set.delete(record);
+        if (set.size === 0) map.delete(value);
+      }
+    }
+  }
+
+  /**
+   * A superset of the points a filter can match, from the value indexes: the smallest set
+   * among its top-level `must` conditions of the form `{key, match: {value | any}}` on an
+   * indexed field. Null when no such condition exists (the caller scans everything).
+   */
+  indexedCandidates(raw: unknown): PointRecord[] | null {
+    if (
+      this.valueIndexes.size === 0 ||
+      !isObject(raw) ||
+      raw.must === undefined ||
+      raw.must === null
+    )
+      return null;
+    const must = Array.isArray(raw.must) ? raw.must : [raw.must];
+    let best: PointRecord[] | null = null;
+    for (const condition of must) {
+      if (!isObject(condition) || typeof condition.key !== 'string' || !isObject(condition.match))
+        continue;
+      const map = this.valueIndexes.get(condition.key);
+      if (!map) continue;
+      let found: PointRecord[];
+      if ('value' in condition.match) {
+        found = [...(map.get(condition.match.value) ?? [])];
+      } else if (Array.isArray(condition.match.any)) {
+        const union = new Set<PointRecord>();
+        for (const value of condition.match.any) for (const r of map.get(value) ?? []) union.add(r);
+        found = [...union];
+      } else continue;
+      if (!best || found.length < best.length) best = found;
+    }
+    return best;
   }
 
   private dropVectors(record: PointRecord, names: string[]): void {
@@ -226,9 +318,13 @@ export class Collection implements FilterContext {
     if (!index) throw QdrantError.wrongInput(`Not existing vector name error: ${name}`);
     const owners = index.owners;
     const excludeRecord = exclude === undefined ? undefined : this.points.get(exclude);
+    const candidates = filter ? candidatesOf<PointRecord>(filter) : null;
     const found = index.store.search(query, {
       k,
       accept: filter ? (slot) => filter(owners[slot] as PointRecord) : undefined,
+      candidateSlots: candidates
+        ? candidates.map((r) => r.dense.get(name)).filter((s): s is number => s !== undefined)
+        : undefined,
       scoreThreshold,
       excludeSlot: excludeRecord?.dense.get(name),
       tieBreak: (a, b) =>

@@ -10,8 +10,10 @@ export interface ScoredSlot {
 export interface SearchOptions {
   /** Number of results wanted (limit + offset). */
   k: number;
-  /** Slots a filter lets through; evaluated once per live slot. */
+  /** Slots a filter lets through; evaluated once per live slot (or per candidate slot). */
   accept?: (slot: number) => boolean;
+  /** A superset of the eligible slots (from payload indexes); only these are considered. */
+  candidateSlots?: number[];
   /** Lower bound for Cosine/Dot, upper bound for Euclid/Manhattan. */
   scoreThreshold?: number;
   excludeSlot?: number;
@@ -217,7 +219,16 @@ export class DenseVectorStore {
     const exclude = options.excludeSlot ?? -1;
     let eligible: Uint8Array;
     let eligibleCount: number;
-    if (options.accept) {
+    if (options.candidateSlots) {
+      eligible = new Uint8Array(this.used);
+      eligibleCount = 0;
+      for (const slot of options.candidateSlots) {
+        if (!this.live[slot] || slot === exclude || eligible[slot]) continue;
+        if (options.accept && !options.accept(slot)) continue;
+        eligible[slot] = 1;
+        eligibleCount++;
+      }
+    } else if (options.accept) {
       eligible = new Uint8Array(this.used);
       eligibleCount = 0;
       for (let slot = 0; slot < this.used; slot++) {

@@ -18,7 +18,15 @@ export interface FilterTarget {
   hasVector?: (name: string) => boolean;
 }
 
-export type Predicate = (target: FilterTarget) => boolean;
+export type Predicate = ((target: FilterTarget) => boolean) & {
+  /** A superset of the matching targets from payload indexes, when the filter allows one. */
+  candidates?: () => FilterTarget[] | null;
+};
+
+/** The candidate superset attached to a compiled filter, if any. */
+export function candidatesOf<T extends FilterTarget>(filter: Predicate): T[] | null {
+  return filter.candidates ? (filter.candidates() as T[] | null) : null;
+}
 
 /** Fields that carry full-text indexes change how `match.text` compares (tokens, not substrings). */
 export interface FilterContext {

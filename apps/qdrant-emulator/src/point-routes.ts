@@ -1,4 +1,5 @@
-import { Collection } from './collection';
+import { Collection, PointRecord } from './collection';
+import { candidatesOf } from './filter-evaluator';
 import { CollectionRegistry } from './collection-registry';
 import { Router } from './http-router';
 import { expectArray, expectObject, expectString, JsonObject } from './json-value';
@@ -181,7 +182,8 @@ export function registerPointRoutes(router: Router, registry: CollectionRegistry
     const filter = filterOf(collection, body.filter);
     const offset =
       body.offset === undefined || body.offset === null ? null : parsePointId(body.offset);
-    const all = collection.sorted();
+    // With index candidates the scan covers only them (already filtered, in id order).
+    const all = filter && candidatesOf(filter) ? collection.select(filter) : collection.sorted();
     let start = 0;
     if (offset !== null) {
       let lo = 0;
@@ -213,7 +215,8 @@ export function registerPointRoutes(router: Router, registry: CollectionRegistry
     const filter = filterOf(collection, body.filter);
     if (!filter) return { count: collection.points.size };
     let count = 0;
-    for (const record of collection.points.values()) if (filter(record)) count++;
+    const candidates = candidatesOf<PointRecord>(filter);
+    for (const record of candidates ?? collection.points.values()) if (filter(record)) count++;
     return { count };
   });
 }

@@ -33,7 +33,11 @@ type Nearest =
 function and(a: Predicate | null, b: Predicate | null): Predicate | null {
   if (!a) return b;
   if (!b) return a;
-  return (t) => a(t) && b(t);
+  const both: Predicate = (t) => a(t) && b(t);
+  // Either side's index candidates bound the conjunction.
+  both.candidates = () =>
+    (a.candidates ? a.candidates() : null) ?? (b.candidates ? b.candidates() : null);
+  return both;
 }
 
 function denseQuery(collection: Collection, using: string, values: JsonValue[]): Nearest {

@@ -159,7 +159,9 @@ export function filterOf(
   raw: JsonValue | undefined,
   path = 'filter',
 ): Predicate | null {
-  return compileFilter(raw, path, collection);
+  const filter = compileFilter(raw, path, collection);
+  if (filter) filter.candidates = () => collection.indexedCandidates(raw);
+  return filter;
 }
 
 /** Resolves a PointsSelector (`{points: [...]}` or `{filter}`) or a payload request's `points`/`filter`. */

@@ -101,5 +101,6 @@ export function decodeSegment(data: Buffer, name?: string): Collection {
       record.sparse.set(vectorName, sv);
     collection.points.set(record.id, record);
   }
+  collection.rebuildValueIndexes();
   return collection;
 }

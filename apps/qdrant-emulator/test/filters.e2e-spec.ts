@@ -221,4 +221,70 @@ describe('filters', () => {
     const hits = await q.client.query(name, { query: [1, 0], filter, limit: 10 });
     expect(hits.points.map((p) => p.id).sort()).toEqual([1, 3]);
   });
+
+  it('gives the same answers through payload indexes, and keeps them in step with payload changes', async () => {
+    const indexed = q.collectionName('fltidx');
+    await q.client.createCollection(indexed, { vectors: { size: 2, distance: 'Dot' } });
+    await q.client.createPayloadIndex(indexed, {
+      field_name: 'owner',
+      field_schema: 'keyword',
+      wait: true,
+    });
+    await q.client.createPayloadIndex(indexed, {
+      field_name: 'n',
+      field_schema: 'integer',
+      wait: true,
+    });
+    await q.client.upsert(indexed, {
+      wait: true,
+      points: Array.from({ length: 40 }, (_, i) => ({
+        id: i,
+        vector: [1, i],
+        payload: { owner: i % 4 === 0 ? ['o1', 'o2'] : `o${i % 4}`, n: i % 5 },
+      })),
+    });
+    const scrollIds = async (filter: Record<string, unknown>) =>
+      (await q.client.scroll(indexed, { filter, limit: 100, with_payload: false })).points.map(
+        (p) => p.id,
+      );
+    const owner = (value: string) => ({ must: [{ key: 'owner', match: { value } }] });
+    const expectedO1 = Array.from({ length: 40 }, (_, i) => i).filter(
+      (i) => i % 4 === 0 || i % 4 === 1,
+    );
+    await expect(scrollIds(owner('o1'))).resolves.toEqual(expectedO1);
+    await expect(
+      scrollIds({
+        must: [
+          { key: 'owner', match: { any: ['o2', 'o3'] } },
+          { key: 'n', match: { value: 0 } },
+        ],
+      }),
+    ).resolves.toEqual([0, 10, 15, 20, 30, 35].filter((i) => i % 4 !== 1));
+    await expect(q.client.count(indexed, { filter: owner('o1'), exact: true })).resolves.toEqual({
+      count: expectedO1.length,
+    });
+    const hits = await q.client.query(indexed, { query: [0, 1], filter: owner('o3'), limit: 3 });
+    expect(hits.points.map((p) => p.id)).toEqual([39, 35, 31]);
+
+    await q.client.setPayload(indexed, { wait: true, points: [1, 5], payload: { owner: 'o9' } });
+    await q.client.overwritePayload(indexed, { wait: true, points: [8], payload: { owner: 'o9' } });
+    await q.client.deletePayload(indexed, { wait: true, points: [9], keys: ['owner'] });
+    await q.client.delete(indexed, { wait: true, points: [12] });
+    await q.client.upsert(indexed, {
+      wait: true,
+      points: [{ id: 13, vector: [1, 1], payload: { owner: 'o9' } }],
+    });
+    await expect(scrollIds(owner('o9'))).resolves.toEqual([1, 5, 8, 13]);
+    await expect(scrollIds(owner('o1'))).resolves.toEqual(
+      expectedO1.filter((i) => ![1, 5, 8, 9, 12, 13].includes(i)),
+    );
+    await q.client.delete(indexed, { wait: true, filter: owner('o9') });
+    await expect(q.client.count(indexed, { exact: true })).resolves.toEqual({ count: 35 });
+    await q.client.deletePayloadIndex(indexed, 'owner', { wait: true });
+    await expect(scrollIds(owner('o2'))).resolves.toEqual(
+      Array.from({ length: 40 }, (_, i) => i).filter(
+        (i) => (i % 4 === 0 && ![8, 12].includes(i)) || i % 4 === 2,
+      ),
+    );
+  });
 });
