@@ -358,14 +358,18 @@ export class SearchService {
 
   /**
    * Full-text matches ranked in one statement. Korean words match as word prefixes in
-   * the `simple` tsvector (데비안 finds 데비안은 and 데비안을), and Korean stems of three
-   * syllables or more also match inside a word through the trigram index (리눅스 in
-   * 데비안리눅스); other words match as typed or by their plural's stem.
+   * the `simple` tsvector (데비안 finds 데비안은 and 데비안을); a Korean stem of three
+   * syllables or more matches anywhere in the text through the trigram index instead
+   * (a superset: 리눅스 in 데비안리눅스 too), with LIKE, since Hangul has no case and
+   * ILIKE would lower-case every character of every candidate. Other words match as
+   * typed or by their plural's stem.
    *
    * score = (query words the chunk contains + ts_rank_cd scaled to [0, 1)) / (words + 1),
    * so a chunk holding more of the query's words always ranks above one holding fewer,
-   * and density orders chunks within a tier. Only ids and scores are sorted; text and
-   * document columns are read for the page's rows alone.
+   * and density orders chunks within a tier. That tiering lets a page be served from
+   * the chunks holding every word (an index intersection) whenever there are enough of
+   * them; only otherwise are all chunks holding any word ranked. Only ids and scores
+   * are sorted; text and document columns are read for the page's rows alone.
    */
   private async keywordList(
     ownerId: string,
@@ -375,25 +379,14 @@ export class SearchService {
   ): Promise<Scored[]> {
     if (terms.length === 0) return [];
     const params = new Params();
+    const conditions = terms.map((term) =>
+      isHangul(term.stem) && trigramIndexable(term.stem)
+        ? `c.text LIKE ${params.add(containsPattern(term.stem))}`
+        : `c.tsv @@ ${params.add(termTsquery(term))}::tsquery`,
+    );
     const anyTerm = params.add(terms.map(termTsquery).join(' | '));
-    const perTerm: string[] = [];
-    const matchAny = [`c.tsv @@ ${anyTerm}::tsquery`];
-    for (const term of terms) {
-      const words = `c.tsv @@ ${params.add(termTsquery(term))}::tsquery`;
-      if (isHangul(term.stem) && trigramIndexable(term.stem)) {
-        const like = `c.text ILIKE ${params.add(containsPattern(term.stem))}`;
-        matchAny.push(like);
-        perTerm.push(`(${words} OR ${like})::int`);
-      } else {
-        perTerm.push(`(${words})::int`);
-      }
-    }
-    const score = `((${perTerm.join(' + ')}) + ts_rank_cd(c.tsv, ${anyTerm}::tsquery, 32))::float8 / ${terms.length + 1}`;
-    const where = [
-      `c.generation = d.generation`,
-      ...documentConditions(params, ownerId, search),
-      `(${matchAny.join(' OR ')})`,
-    ];
+    const score = `((${conditions.map((c) => `(${c})::int`).join(' + ')}) + ts_rank_cd(c.tsv, ${anyTerm}::tsquery, 32))::float8 / ${terms.length + 1}`;
+    const base = [`c.generation = d.generation`, ...documentConditions(params, ownerId, search)];
     const keep: string[] = [];
     if (opts.after) {
       const s = params.add(opts.after.score);
@@ -405,24 +398,27 @@ export class SearchService {
     if (opts.scoreThreshold !== undefined) {
       keep.push(`m.score >= ${params.add(opts.scoreThreshold)}`);
     }
-    const sql = `
+    const take = params.add(opts.take);
+    const offset = params.add(opts.offset);
+    const statement = (match: string) => `
       SELECT ${HIT_COLUMNS}, page.score
         FROM (
           SELECT m.id, m.score FROM (
             SELECT c.id, ${score} AS score
               FROM chunks c JOIN documents d ON d.id = c.document_id
-             WHERE ${where.join(' AND ')}
+             WHERE ${[...base, match].join(' AND ')}
           ) m
           ${keep.length > 0 ? `WHERE ${keep.join(' AND ')}` : ''}
           ORDER BY m.score DESC, m.id ASC
-          LIMIT ${params.add(opts.take)} OFFSET ${params.add(opts.offset)}
+          LIMIT ${take} OFFSET ${offset}
         ) page
         JOIN chunks c ON c.id = page.id
         JOIN documents d ON d.id = c.document_id
        ORDER BY page.score DESC, page.id ASC`;
-    const rows = await this.db.read((m) =>
-      rowsOf<ChunkRow & { score: number }>(m, sql, params.values),
-    );
+    const run = (match: string) =>
+      this.db.read((m) => rowsOf<ChunkRow & { score: number }>(m, statement(match), params.values));
+    let rows = terms.length > 1 ? await run(conditions.join(' AND ')) : [];
+    if (rows.length < opts.take) rows = await run(`(${conditions.join(' OR ')})`);
     return rows.map(({ score: s, ...row }) => ({ id: row.id, row, score: Number(s) }));
   }
 
