@@ -8,7 +8,6 @@ import { memoryStorage } from 'multer';
 import { AdminController } from './admin/admin.controller';
 import { QueueDashboardModule } from './admin/queue-dashboard.module';
 import { ApiKeyGuard } from './auth/api-key.guard';
-import { IS_PUBLIC } from './auth/public.decorator';
 import { CollectionsController } from './collections/collections.controller';
 import { HttpDrainService } from './common/http-drain.service';
 import { HttpMetricsMiddleware } from './common/http-metrics.middleware';
@@ -20,17 +19,13 @@ import { MetricsController } from './metrics/metrics.controller';
 
 export interface ApiModuleOptions {
   config: QuarryConfig;
-  /**
-   * Extra modules (tests mount probes of their own). Their controllers are reachable
-   * without an API key: they exercise infrastructure, never an owner's data.
-   */
+  /** extra modules (tests mount probes of their own; mark those @Public() explicitly) */
   extraModules?: Type[];
 }
 
 @Module({})
 export class ApiModule implements NestModule {
   static register(options: ApiModuleOptions): DynamicModule {
-    for (const extra of options.extraModules ?? []) markControllersPublic(extra);
     return {
       module: ApiModule,
       imports: [
@@ -70,15 +65,5 @@ export class ApiModule implements NestModule {
 
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(HttpDrainService, HttpMetricsMiddleware).forRoutes('*path');
-  }
-}
-
-function markControllersPublic(module: Type): void {
-  const controllers: unknown = Reflect.getMetadata('controllers', module);
-  if (!Array.isArray(controllers)) return;
-  for (const controller of controllers as Type[]) {
-    if (Reflect.getMetadata(IS_PUBLIC, controller) === undefined) {
-      Reflect.defineMetadata(IS_PUBLIC, true, controller);
-    }
   }
 }

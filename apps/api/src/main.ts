@@ -1,9 +1,10 @@
 import 'reflect-metadata';
-import { loadConfigOrExit } from '@quarry/core';
-import { createApiApp } from './create-api-app';
+import { loadConfigOrExit } from '@quarry/config';
 
 async function main(): Promise<void> {
+  // Validate first: the framework takes seconds to load, a bad value should not.
   const config = loadConfigOrExit({ app: 'api' });
+  const { createApiApp } = await import('./create-api-app');
   const app = await createApiApp(config);
   await app.listen(config.http.port, process.env.HOST ?? '0.0.0.0');
   app.getHttpServer().keepAliveTimeout = 65_000;

@@ -1,7 +1,5 @@
 import 'reflect-metadata';
-import { loadConfigOrExit } from '@quarry/core';
-import { CommandFactory } from 'nest-commander';
-import { CliModule } from './cli.module';
+import { loadConfigOrExit } from '@quarry/config';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit({
@@ -9,6 +7,10 @@ async function main(): Promise<void> {
     // An operator's command prints its own output; framework logs only when something is wrong.
     overrides: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', LOG_PRETTY: false },
   });
+  const [{ CommandFactory }, { CliModule }] = await Promise.all([
+    import('nest-commander'),
+    import('./cli.module'),
+  ]);
   await CommandFactory.run(CliModule.register({ config }), {
     logger: ['error', 'warn'],
     // Commander's own errors (unknown command, bad option, --help) carry their exit code.

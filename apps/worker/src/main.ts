@@ -1,12 +1,14 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import { describeConfig } from '@quarry/config';
-import { loadConfigOrExit } from '@quarry/core';
-import { Logger } from 'nestjs-pino';
-import { workerModuleFor } from './worker-processors';
+import { describeConfig, loadConfigOrExit } from '@quarry/config';
 
 async function main(): Promise<void> {
+  // Validate first: the framework takes seconds to load, a bad value should not.
   const config = loadConfigOrExit({ app: 'worker' });
+  const [{ NestFactory }, { Logger }, { workerModuleFor }] = await Promise.all([
+    import('@nestjs/core'),
+    import('nestjs-pino'),
+    import('./worker-processors'),
+  ]);
   const app = await NestFactory.createApplicationContext(workerModuleFor(config), {
     bufferLogs: true,
   });

@@ -1,2 +1,1 @@
 export * from './core.module';
-export * from './fatal-config';

@@ -11,6 +11,7 @@ import {
 } from '@nestjs/common';
 import { DbService } from '@quarry/db';
 import { IsIn, IsString, MinLength } from 'class-validator';
+import { Public } from '../../src/auth/public.decorator';
 
 export class ProbeCollectionDto {
   @IsString()
@@ -28,6 +29,7 @@ export class ProbeCollectionDto {
  * be retried), a transaction that does the same (never retried), and a transaction that
  * writes and then fails.
  */
+@Public()
 @Controller('probe/db')
 export class DbProbeController {
   constructor(private readonly db: DbService) {}
