@@ -82,7 +82,7 @@ class SoakClientModule {}
 
 class Soak {
   readonly intents = new Map<string, Intent>();
-  /** documents whose delete was accepted, with when */
+  /** documents whose delete was accepted (the 202 received), with when */
   readonly deletedAt = new Map<string, number>();
   readonly ops = {
     uploads: 0,
@@ -176,10 +176,11 @@ class Soak {
     const candidates = this.live();
     if (candidates.length === 0) return;
     const id = pick(candidates);
-    // the intent changes before the call: from here on the document must never be seen
+    // the intent changes before the call (no reprocess is picked for it meanwhile); the
+    // moment that counts for search is the 202: every search started after it must miss it
     this.intents.set(id, 'deleted');
-    this.deletedAt.set(id, Date.now());
     await this.documents.delete(OWNER, id);
+    this.deletedAt.set(id, Date.now());
     this.ops.deletes++;
   }
 
