@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { BenchProcess, compiledEntry, freePort } from './support/bench-process';
+import { BenchProcess, freePort } from './support/bench-process';
 import {
   LatencySummary,
   formatMs,
@@ -23,6 +23,7 @@ import {
 import { BenchStack } from './support/bench-stack';
 import { syntheticText } from './support/corpus';
 import { HttpTarget, LoadResult, closedLoop } from './support/http-load';
+import { PgActivitySampler } from './support/pg-activity-sampler';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -71,7 +72,6 @@ async function main(): Promise<void> {
       'bench/upload-floor.js',
       stack.env({ PORT: String(floorPort), FLOOR_OWNER_ID: OWNER }),
     );
-    compiledEntry('bench/upload-floor.js');
     const floorUrl = `http://127.0.0.1:${floorPort}`;
     await floor.waitForHttp(`${floorUrl}/health/live`);
 
@@ -105,6 +105,10 @@ async function main(): Promise<void> {
         throw new Error(`${target} warm-up failed: ${warm.failures.join('; ')}`);
     }
 
+    // Which side holds the time: PostgreSQL (active sessions) or the client between
+    // statements (idle in transaction)? Sampled per round, off the measured path.
+    const monitor = await stack.pg();
+    const sampler = new PgActivitySampler(monitor, stack.db.name);
     const before = await documentCounts(stack);
     const started = performance.now();
     const samples: Record<TargetName, number[]> = { api: [], floor: [] };
@@ -115,7 +119,9 @@ async function main(): Promise<void> {
       // Alternate who goes first, so a trend in the machine's load favours neither.
       const order: TargetName[] = round % 2 === 0 ? ['api', 'floor'] : ['floor', 'api'];
       for (const target of order) {
+        sampler.start();
         const result = await load(target, REQUESTS);
+        const database = await sampler.stop();
         samples[target].push(...result.latenciesMs);
         for (const [status, n] of Object.entries(result.statuses))
           statuses[target][status] = (statuses[target][status] ?? 0) + n;
@@ -126,6 +132,7 @@ async function main(): Promise<void> {
           target,
           ...s,
           requestsPerSecond: Math.round((result.latenciesMs.length / result.wallMs) * 1000),
+          databaseSessions: database,
         });
         console.log(
           `  round ${round + 1} ${target.padEnd(5)} p50 ${formatMs(s.p50)}  p99 ${formatMs(s.p99)}  ` +
@@ -134,6 +141,7 @@ async function main(): Promise<void> {
       }
     }
     const measuredMs = performance.now() - started;
+    await monitor.end();
     const after = await documentCounts(stack);
     if (!worker.running) throw new Error(`the worker died during the run:\n${worker.tail()}`);
 
