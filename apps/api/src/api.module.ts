@@ -15,6 +15,9 @@ import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { DocumentEventStreamService } from './documents/document-event-stream.service';
 import { DocumentsController } from './documents/documents.controller';
 import { HealthController } from './health/health.controller';
+import { IntegrityApiModule } from './integrity/integrity-api.module';
+import { OperationsApiModule } from './operations/operations-api.module';
+import { SearchApiModule } from './search/search-api.module';
 import { MetricsController } from './metrics/metrics.controller';
 
 export interface ApiModuleOptions {
@@ -44,6 +47,9 @@ export class ApiModule implements NestModule {
           defParamCharset: 'utf8',
         }),
         QueueDashboardModule,
+        SearchApiModule,
+        IntegrityApiModule,
+        OperationsApiModule,
         ...(options.extraModules ?? []),
       ],
       controllers: [
