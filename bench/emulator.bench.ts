@@ -12,7 +12,7 @@ const POINTS = Number(process.env.BENCH_POINTS ?? 100_000);
 const DIM = Number(process.env.BENCH_DIM ?? 384);
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 200);
 const BATCH = 1_000;
-const IN_FLIGHT = 2;
+const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 2);
 const TOP_K = 10;
 const COLLECTION = 'bench_emulator';
 
