@@ -165,17 +165,28 @@ export class DocumentsService {
     return { duplicate: false, document: toDocumentView(created.document), jobId };
   }
 
-  /** After commit. A queue outage is not the client's problem: the reconciler enqueues. */
-  private async enqueueIngest(document: Pick<Document, 'id' | 'generation'>): Promise<string> {
-    const item = {
-      name: JobName.IngestDocument,
-      data: { documentId: document.id, generation: document.generation },
-    } as const;
+  private enqueueIngest(document: { id: string; generation: number }): Promise<string> {
+    return this.enqueueAfterCommit(JobName.IngestDocument, document);
+  }
+
+  private enqueueCleanup(document: { id: string; generation: number }): Promise<string> {
+    return this.enqueueAfterCommit(JobName.CleanupDocument, document);
+  }
+
+  /**
+   * Called after the intention is committed. A queue outage is not the client's problem:
+   * the document waits in PostgreSQL and the reconciler enqueues it.
+   */
+  private async enqueueAfterCommit(
+    name: JobName.IngestDocument | JobName.CleanupDocument,
+    document: { id: string; generation: number },
+  ): Promise<string> {
+    const item = { name, data: { documentId: document.id, generation: document.generation } };
     try {
       return (await this.jobs.enqueue(item)).jobId;
     } catch (err) {
       this.logger.warn(
-        `ingest of ${document.id} not enqueued (${String(err)}); the reconciler will`,
+        `${name} of ${document.id} not enqueued (${String(err)}); the reconciler will`,
       );
       return jobIdFor(item) ?? '';
     }
@@ -368,21 +379,6 @@ export class DocumentsService {
     );
     for (const row of rows) await this.enqueueCleanup(row);
     return { count: rows.length };
-  }
-
-  private async enqueueCleanup(document: { id: string; generation: number }): Promise<string> {
-    const item = {
-      name: JobName.CleanupDocument,
-      data: { documentId: document.id, generation: document.generation },
-    } as const;
-    try {
-      return (await this.jobs.enqueue(item)).jobId;
-    } catch (err) {
-      this.logger.warn(
-        `cleanup of ${document.id} not enqueued (${String(err)}); the reconciler will`,
-      );
-      return jobIdFor(item) ?? '';
-    }
   }
 
   private checkSize(size: number): void {
