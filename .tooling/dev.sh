@@ -7,17 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$(bash .tooling/ensure-node.sh):$PATH"
 
-RUN_DIR="${RUN_DIR:-.run}"
-mkdir -p "$RUN_DIR" .data
-export NODE_ENV="${NODE_ENV:-development}"
-export PORT="${PORT:-3000}"
-export WORKER_HTTP_PORT="${WORKER_HTTP_PORT:-3001}"
-export LOG_PRETTY="${LOG_PRETTY:-true}"
-export LOG_LEVEL="${LOG_LEVEL:-info}"
-export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/quarry}"
-export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
-# Development only (refused when NODE_ENV=production): a key that works at once.
-export QUARRY_DEV_API_KEY="${QUARRY_DEV_API_KEY:-quarry-dev-key-change-me}"
+source .tooling/dev-env.sh
 
 [ -d node_modules ] || npm ci --no-audit --no-fund
 [ -f dist/apps/api/src/main.js ] && [ -z "${REBUILD:-}" ] && [ -z "$(find apps libs -name '*.ts' -newer dist/apps/api/src/main.js -print -quit)" ] || npm run build
@@ -47,16 +37,17 @@ trap stop_all INT TERM EXIT
 start() { # name, command...
   local name="$1"; shift
   # Process substitution keeps $! the process itself (not a pipeline's subshell), so
-  # the signal on stop reaches it.
-  "$@" > >(sed -u "s/^/[$name] /") 2>&1 &
+  # the signal on stop reaches it, also from `make stop` / `make safe-stop` in another
+  # terminal. The output also goes to $LOG_DIR/<name>.log for `make logs` / `logs-error`.
+  "$@" > >(tee -a "$LOG_DIR/$name.log" | sed -u "s/^/[$name] /") 2>&1 &
   local pid=$!
   pids+=("$pid")
   echo "$pid" > "$RUN_DIR/$name.pid"
 }
 
 if [ -z "${QDRANT_URL:-}" ]; then
-  export QDRANT_URL="http://127.0.0.1:${QDRANT_EMULATOR_PORT:-6333}"
-  start qdrant node dist/apps/qdrant-emulator/src/main.js --port "${QDRANT_EMULATOR_PORT:-6333}" --storage .data/qdrant
+  export QDRANT_URL="http://127.0.0.1:$QDRANT_EMULATOR_PORT"
+  start qdrant node dist/apps/qdrant-emulator/src/main.js --port "$QDRANT_EMULATOR_PORT" --storage "$QDRANT_STORAGE"
   for _ in $(seq 1 50); do curl -sf "$QDRANT_URL/readyz" >/dev/null && break; sleep 0.2; done
 fi
 

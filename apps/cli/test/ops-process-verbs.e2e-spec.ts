@@ -1,0 +1,169 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import { createServer } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ReconcileStack, waitFor } from '../../worker/test/support/reconcile-stack';
+
+jest.setTimeout(240_000);
+
+const ROOT = path.resolve(__dirname, '../../..');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function sh(command: string, args: string[], env: Record<string, string>, timeoutMs = 120_000) {
+  return new Promise<Run>((resolve, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${command} ${args.join(' ')} still running after ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The process verbs on this machine: `make start|ps|logs|logs-error|safe-stop|safe-start|
+ * stop|clean-logs` against api and worker processes the verbs start themselves, with pid
+ * files and logs in a temporary RUN_DIR, talking to this file's database and queues.
+ */
+describe('process verbs (make, .tooling/procs.sh)', () => {
+  let stack: ReconcileStack;
+  let runDir: string;
+  let env: Record<string, string>;
+  const make = (...args: string[]) => sh('make', ['-s', ...args], env);
+  const pids = () =>
+    Object.fromEntries(
+      fs
+        .readdirSync(runDir)
+        .filter((f) => f.endsWith('.pid'))
+        .map((f) => [f.slice(0, -4), Number(fs.readFileSync(path.join(runDir, f), 'utf8'))]),
+    );
+
+  beforeAll(async () => {
+    stack = await ReconcileStack.start('ops_procs');
+    runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'quarry-ops-procs-'));
+    env = {
+      ...(process.env as Record<string, string>),
+      ...stack.env(),
+      LOG_LEVEL: 'info',
+      RUN_DIR: runDir,
+      PORT: String(await freePort()),
+      WORKER_HTTP_PORT: String(await freePort()),
+      STOP_TIMEOUT: '20',
+      READY_TIMEOUT: '120',
+    };
+    delete env.MAKEFLAGS;
+    delete env.MAKELEVEL;
+  });
+
+  afterAll(async () => {
+    if (runDir) {
+      await sh('bash', ['.tooling/procs.sh', 'stop'], env).catch(() => undefined);
+      for (const pid of Object.values(pids())) if (alive(pid)) process.kill(pid, 'SIGKILL');
+      fs.rmSync(runDir, { recursive: true, force: true });
+    }
+    await stack?.close();
+  });
+
+  it('start, ps, logs and logs-error act on detached processes with pid files', async () => {
+    const start = await make('start');
+    expect(start.code).toBe(0);
+    expect(start.stdout).toMatch(/qdrant: QDRANT_URL=\S+ is given, not starting the emulator/);
+    expect(start.stdout).toMatch(/api: started \(pid \d+/);
+    expect(start.stdout).toMatch(/worker: started \(pid \d+/);
+    expect(start.stdout).toMatch(/api: ready on/);
+    const { api, worker } = pids();
+    expect(alive(api) && alive(worker)).toBe(true);
+
+    expect((await make('start')).stdout).toMatch(/api: already running/);
+    const ps = await make('ps');
+    expect(ps.stdout).toMatch(new RegExp(`api\\s+${api}\\s+running`));
+    expect(ps.stdout).toMatch(new RegExp(`worker\\s+${worker}\\s+running`));
+    expect(ps.stdout).toMatch(/qdrant\s+-\s+stopped/);
+
+    // the started worker really works
+    const id = await stack.upload('a document for the detached worker');
+    await stack.waitForStatus([id], 'completed', 60_000);
+
+    const logs = await sh('make', ['-s', 'logs', 'FOLLOW=0'], { ...env, FOLLOW: '0' });
+    expect(logs.stdout).toMatch(/==> .*api\.log <==/);
+    expect(logs.stdout).toMatch(/processing ingest/);
+
+    expect((await make('logs-error')).stdout).toMatch(/no error lines/);
+    fs.appendFileSync(
+      path.join(runDir, 'logs', 'worker.log'),
+      '{"level":50,"msg":"embedding provider refused the request"}\n',
+    );
+    expect((await make('logs-error')).stdout).toMatch(
+      /worker\.log:.*embedding provider refused the request/,
+    );
+  });
+
+  it('pause, unpause and check-jobs go through the cli', async () => {
+    expect((await make('pause', 'QUEUE=ingest')).stdout).toMatch(/ingest: paused/);
+    const jobs = JSON.parse((await make('check-jobs', 'JSON=1')).stdout) as {
+      queues: { name: string; paused: boolean }[];
+    };
+    expect(jobs.queues.find((q) => q.name === 'ingest')?.paused).toBe(true);
+    expect((await make('unpause')).stdout).toMatch(/ingest: resumed/);
+  });
+
+  it('safe-stop stops the processes, safe-start starts them again, stop and clean-logs', async () => {
+    const before = pids();
+    const stop = await make('safe-stop', 'GRACE=2s');
+    expect(stop.code).toBe(0);
+    expect(stop.stdout).toMatch(/queues paused/);
+    expect(stop.stdout).toMatch(/api \(pid \d+\): stopped/);
+    expect(stop.stdout).toMatch(/worker \(pid \d+\): stopped/);
+    expect(alive(before.api) || alive(before.worker)).toBe(false);
+    expect(pids()).toEqual({});
+    expect((await make('ps')).stdout).toMatch(/api\s+-\s+stopped/);
+
+    const start = await make('safe-start');
+    expect(start.code).toBe(0);
+    expect(start.stdout).toMatch(/queues resumed \(ingest, cleanup, maintenance\)/);
+    expect(start.stdout).toMatch(/api: ready on/);
+    const after = pids();
+    expect(alive(after.api) && alive(after.worker)).toBe(true);
+
+    const stopAll = await make('stop');
+    expect(stopAll.stdout).toMatch(/api: stopped/);
+    expect(stopAll.stdout).toMatch(/worker: stopped/);
+    await waitFor('processes gone', async () =>
+      alive(after.api) || alive(after.worker) ? undefined : true,
+    );
+
+    const clean = await make('clean-logs');
+    expect(clean.stdout).toMatch(/emptied .*api\.log/);
+    expect(fs.statSync(path.join(runDir, 'logs', 'api.log')).size).toBe(0);
+  });
+});
