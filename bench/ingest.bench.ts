@@ -237,6 +237,7 @@ async function systemRun(
 }
 
 async function main(): Promise<void> {
+  const machineAtStart = machineInfo();
   const corpus = ingestCorpus(COPIES, GENERATED);
   const corpusBytes = corpus.reduce((n, d) => n + d.bytes.length, 0);
   console.log(
@@ -289,7 +290,7 @@ async function main(): Promise<void> {
     const result = {
       benchmark: 'ingest',
       date: new Date().toISOString(),
-      machine: machineInfo(),
+      machine: machineAtStart,
       inputs: {
         documents: corpus.length,
         bytes: corpusBytes,

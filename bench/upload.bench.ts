@@ -61,6 +61,7 @@ async function documentCounts(stack: BenchStack): Promise<Record<string, number>
 }
 
 async function main(): Promise<void> {
+  const machineAtStart = machineInfo();
   const stack = await BenchStack.start('upload');
   const clients: HttpTarget[] = [];
   try {
@@ -166,7 +167,7 @@ async function main(): Promise<void> {
     const result = {
       benchmark: 'upload',
       date: new Date().toISOString(),
-      machine: machineInfo(),
+      machine: machineAtStart,
       inputs: {
         clients: CLIENTS,
         rounds: ROUNDS,
