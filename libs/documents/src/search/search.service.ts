@@ -368,7 +368,8 @@ export class SearchService {
    * so a chunk holding more of the query's words always ranks above one holding fewer,
    * and density orders chunks within a tier. That tiering lets a page be served from
    * the chunks holding every word (an index intersection) whenever there are enough of
-   * them; only otherwise are all chunks holding any word ranked. Only ids and scores
+   * them; only otherwise are chunks holding some of the words ranked, a bounded number
+   * per word. Only ids and scores
    * are sorted; text and document columns are read for the page's rows alone.
    */
   private async keywordList(
@@ -418,7 +419,18 @@ export class SearchService {
     const run = (match: string) =>
       this.db.read((m) => rowsOf<ChunkRow & { score: number }>(m, statement(match), params.values));
     let rows = terms.length > 1 ? await run(conditions.join(' AND ')) : [];
-    if (rows.length < opts.take) rows = await run(`(${conditions.join(' OR ')})`);
+    if (rows.length < opts.take) {
+      // Chunks holding some of the words: each word contributes at most its first
+      // `keywordTermCandidates` chunks (by id, so every page sees the same set). A rare
+      // word keeps all its chunks; a word in a fifth of the collection cannot make one
+      // request rank twenty thousand rows.
+      const cap = params.add(this.options.keywordTermCandidates);
+      const perTerm = conditions.map(
+        (condition) => `(SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id
+            WHERE ${[...base, condition].join(' AND ')} ORDER BY c.id LIMIT ${cap})`,
+      );
+      rows = await run(`c.id IN (${perTerm.join(' UNION ')})`);
+    }
     return rows.map(({ score: s, ...row }) => ({ id: row.id, row, score: Number(s) }));
   }
 

@@ -83,6 +83,11 @@ export interface SearchOptions {
   maxSemanticRounds: number;
   /** largest Qdrant batch of one round */
   maxSemanticBatch: number;
+  /**
+   * keyword: when too few chunks hold every query word, each word contributes at most
+   * this many chunks (lowest ids first) to the ranking of partial matches
+   */
+  keywordTermCandidates: number;
   /** a filter matching at most this many documents is pushed down to Qdrant as ids */
   documentIdPushdownLimit: number;
   maxOffset: number;
@@ -96,7 +101,8 @@ export const DEFAULT_SEARCH_OPTIONS: SearchOptions = {
   // and any keyword weight from 1.25 to 3 (k from 5 to 100) brings it to 1.000. With a
   // semantic embedding model, start from equal weights.
   keywordWeight: 1.5,
-  hybridCandidates: 200,
+  hybridCandidates: 100,
+  keywordTermCandidates: 1_000,
   maxSemanticRounds: 5,
   maxSemanticBatch: 1_000,
   documentIdPushdownLimit: 1_000,
