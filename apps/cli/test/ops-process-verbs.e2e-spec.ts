@@ -15,9 +15,19 @@ interface Run {
   stderr: string;
 }
 
-function sh(command: string, args: string[], env: Record<string, string>, timeoutMs = 120_000) {
+function sh(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  { timeoutMs = 120_000, input }: { timeoutMs?: number; input?: string } = {},
+) {
   return new Promise<Run>((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      env,
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    if (input !== undefined) child.stdin?.end(input);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -94,9 +104,10 @@ describe('process verbs (make, .tooling/procs.sh)', () => {
     await stack?.close();
   });
 
-  it('start, ps, logs and logs-error act on detached processes with pid files', async () => {
-    const start = await make('start');
+  it('up, ps, logs and logs-error act on detached processes with pid files', async () => {
+    const start = await make('up');
     expect(start.code).toBe(0);
+    expect(start.stdout).toMatch(/schema is current, nothing to apply/);
     expect(start.stdout).toMatch(/qdrant: QDRANT_URL=\S+ is given, not starting the emulator/);
     expect(start.stdout).toMatch(/api: started \(pid \d+/);
     expect(start.stdout).toMatch(/worker: started \(pid \d+/);
@@ -128,7 +139,13 @@ describe('process verbs (make, .tooling/procs.sh)', () => {
     );
   });
 
-  it('pause, unpause and check-jobs go through the cli', async () => {
+  it('pause, unpause, check-jobs and db-shell go through the cli and psql', async () => {
+    const shell = await sh('make', ['-s', 'db-shell'], env, {
+      input: 'SELECT count(*) AS documents_now FROM documents;\n',
+    });
+    expect(shell.code).toBe(0);
+    expect(shell.stdout).toMatch(/documents_now\s*\n-+\s*\n\s*1\s*\n/);
+
     expect((await make('pause', 'QUEUE=ingest')).stdout).toMatch(/ingest: paused/);
     const jobs = JSON.parse((await make('check-jobs', 'JSON=1')).stdout) as {
       queues: { name: string; paused: boolean }[];
@@ -137,7 +154,7 @@ describe('process verbs (make, .tooling/procs.sh)', () => {
     expect((await make('unpause')).stdout).toMatch(/ingest: resumed/);
   });
 
-  it('safe-stop stops the processes, safe-start starts them again, stop and clean-logs', async () => {
+  it('safe-stop stops the processes, safe-start starts them again; restart, down and clean-logs', async () => {
     const before = pids();
     const stop = await make('safe-stop', 'GRACE=2s');
     expect(stop.code).toBe(0);
@@ -155,12 +172,19 @@ describe('process verbs (make, .tooling/procs.sh)', () => {
     const after = pids();
     expect(alive(after.api) && alive(after.worker)).toBe(true);
 
-    const stopAll = await make('stop');
-    expect(stopAll.stdout).toMatch(/api: stopped/);
-    expect(stopAll.stdout).toMatch(/worker: stopped/);
+    const restart = await make('restart');
+    expect(restart.stdout).toMatch(/api: stopped[\s\S]*api: started/);
+    const restarted = pids();
+    expect(restarted.api).not.toBe(after.api);
+    expect(alive(after.api)).toBe(false);
+
+    const down = await make('down');
+    expect(down.stdout).toMatch(/api: stopped/);
+    expect(down.stdout).toMatch(/worker: stopped/);
     await waitFor('processes gone', async () =>
-      alive(after.api) || alive(after.worker) ? undefined : true,
+      alive(restarted.api) || alive(restarted.worker) ? undefined : true,
     );
+    expect(pids()).toEqual({});
 
     const clean = await make('clean-logs');
     expect(clean.stdout).toMatch(/emptied .*api\.log/);
