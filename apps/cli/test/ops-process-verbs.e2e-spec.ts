@@ -190,4 +190,35 @@ describe('process verbs (make, .tooling/procs.sh)', () => {
     expect(clean.stdout).toMatch(/emptied .*api\.log/);
     expect(fs.statSync(path.join(runDir, 'logs', 'api.log')).size).toBe(0);
   });
+  it('the data verbs reach the cli through make, with their variables', async () => {
+    const out = path.join(runDir, 'backup');
+    const dump = path.join(runDir, 'db.dump');
+    const ok = async (...args: string[]) => {
+      const run = await make(...args);
+      expect({ args, code: run.code, stderr: run.stderr }).toEqual({ args, code: 0, stderr: '' });
+      return run.stdout;
+    };
+    expect(await ok('check-data')).toMatch(/healthy/);
+    expect(await ok('check-data-fix')).toMatch(/healthy/);
+    expect(await ok('reset-stuck-jobs', 'OLDER_THAN=30m')).toMatch(/no document stuck .* 30m/);
+    expect(await ok('clean-orphans', 'DRY_RUN=1')).toMatch(/nothing to clean/);
+    expect(await ok('reindex')).toMatch(/reindexed 1 document\(s\)/);
+    expect(await ok('backup-all', `OUT=${out}`, 'GRACE=5s')).toMatch(/backup written to/);
+    expect(fs.readdirSync(out).sort()).toEqual([
+      'manifest.json',
+      'postgres.dump',
+      'qdrant.snapshot',
+    ]);
+    await ok('db-backup', `FILE=${dump}`);
+    expect(fs.statSync(dump).size).toBeGreaterThan(0);
+
+    expect(await ok('reset-soft', 'YES=1')).toMatch(/documents\s*│\s*1/);
+    const refused = await make('restore', `DIR=${out}`);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/is not empty/);
+    expect(await ok('restore', `DIR=${out}`, 'FORCE=1')).toMatch(/check-data: ✅ healthy/);
+    expect(await ok('db-restore', `FILE=${dump}`, 'FORCE=1')).toMatch(/documents\s*│\s*1/);
+    expect(await ok('reset-hard', 'YES=1', 'JSON=1')).toMatch(/"apiKeys": 0/);
+    expect((await make('db-restore')).stderr).toMatch(/usage: make db-restore FILE=/);
+  });
 });
