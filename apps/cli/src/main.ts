@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { loadConfigOrExit } from '@quarry/config';
+import { StderrLogger } from './stderr-logger';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit({
@@ -12,7 +13,7 @@ async function main(): Promise<void> {
     import('./cli.module'),
   ]);
   await CommandFactory.run(CliModule.register({ config }), {
-    logger: ['error', 'warn'],
+    logger: new StderrLogger('quarry', { logLevels: ['error', 'warn'] }),
     // Commander's own errors (unknown command, bad option, --help) carry their exit code.
     errorHandler: (err) => {
       const { exitCode, code } = err as unknown as { exitCode?: number; code?: string };

@@ -14,7 +14,10 @@ function problemOf(vars: Record<string, string>): string {
 
 describe('loadConfig', () => {
   it.each([
-    [{ DB_POOL_MAX: 'abc' }, /DB_POOL_MAX: .*integer.*\(got "abc"\)/],
+    [
+      { DB_POOL_MAX: 'abc' },
+      /^Invalid configuration: DB_POOL_MAX: DB_POOL_MAX must be an integer number \(got "abc"\)$/,
+    ],
     [{ DB_POOL_MAX: '0' }, /DB_POOL_MAX: .*must not be less than 1.*\(got "0"\)/],
     [{ NODE_ENV: 'prod' }, /NODE_ENV must be one of development, test, production \(got "prod"\)/],
     [

@@ -84,7 +84,12 @@ function describe(error: ValidationError, raw: Record<string, unknown>): string[
       : SECRET_KEYS.includes(key)
         ? `got ${JSON.stringify(maskSecret(String(given)))}`
         : `got ${JSON.stringify(given)}`;
-  const rules = Object.values(error.constraints ?? {});
+  const constraints = error.constraints ?? {};
+  // "abc" for a number breaks every numeric rule; naming the type is the useful part.
+  const rules =
+    constraints.isInt && typeof given === 'string' && Number.isNaN(Number(given))
+      ? [constraints.isInt]
+      : Object.values(constraints);
   return [`${key}: ${rules.join(', ')} (${shown})`];
 }
 
