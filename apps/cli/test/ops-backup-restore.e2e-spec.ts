@@ -12,6 +12,7 @@ import {
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { JobName } from '@quarry/queue';
 import { ReconcileStack } from '../../worker/test/support/reconcile-stack';
 import { jsonOf, runCli } from './support/ops-cli';
 
@@ -101,9 +102,11 @@ describe('backup, reset-hard, restore round trip', () => {
   });
 
   it('restores the same documents, chunks and search answers from the snapshot', async () => {
+    // an upload the backup catches before any worker took it: pending, with no points yet
+    const pendingId = await stack.upload('uploaded while the backup ran', 'late.txt');
     const before = await counts();
     const expected = await answers();
-    expect(before.documents).toBe(Object.keys(TEXTS).length);
+    expect(before.documents).toBe(Object.keys(TEXTS).length + 1);
     expect((expected as unknown[][]).every((hits) => hits.length > 0)).toBe(true);
 
     const backup = await runCli(['backup', '--out', dir, '--json'], env);
@@ -120,7 +123,12 @@ describe('backup, reset-hard, restore round trip', () => {
     const restore = await runCli(['restore', dir, '--json'], env);
     expect(restore.code).toBe(0);
     const result = jsonOf<{ restore: RestoreReport; checkData: IntegrityReport }>(restore);
-    expect(result.restore).toMatchObject({ vectors: 'snapshot', points: before.chunks });
+    expect(result.restore).toMatchObject({
+      vectors: 'snapshot',
+      points: before.chunks,
+      requeued: 1,
+    });
+    expect(await stack.jobs.hasLiveJob(JobName.IngestDocument, `ingest-${pendingId}-1`)).toBe(true);
     expect(result.checkData.overall).toBe('healthy');
     expect(await counts()).toEqual(before);
     expect(await answers()).toEqual(expected);

@@ -41,7 +41,7 @@ export class RestoreCommand extends CommandRunner {
     const check = await this.integrity.check({ fix: false });
     this.out.result({ restore: report, checkData: check }, () =>
       [
-        `restored ${report.directory} into ${report.database} (points from the ${report.vectors}${report.snapshotError ? `: ${report.snapshotError}` : ''})`,
+        `restored ${report.directory} into ${report.database} (points from the ${report.vectors}${report.snapshotError ? `: ${report.snapshotError}` : ''}); ${report.requeued} pending document(s) enqueued`,
         renderTable(
           ['table', 'restored', 'in the backup'],
           [
@@ -73,5 +73,12 @@ export class RestoreCommand extends CommandRunner {
 
 function describeCheck(report: IntegrityReport): string {
   const mark = { healthy: '✅ healthy', warning: '⚠️ warning', critical: '❌ critical' };
-  return `check-data: ${mark[report.overall]}`;
+  const found = report.findings.filter((f) => f.count > 0);
+  return [
+    `check-data: ${mark[report.overall]}`,
+    ...found.map(
+      (f) => `  ${f.severity === 'critical' ? '❌' : '⚠️'} ${f.kind}: ${f.count} — ${f.message}`,
+    ),
+    ...(found.length > 0 ? ['run check-data --fix to repair what it can'] : []),
+  ].join('\n');
 }

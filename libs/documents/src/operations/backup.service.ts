@@ -81,6 +81,8 @@ export interface RestoreReport {
   /** how the points came back */
   vectors: 'snapshot' | 'reindex';
   snapshotError: string | null;
+  /** pending documents of the backup put on the ingest queue again */
+  requeued: number;
 }
 
 /** The target of a restore holds data and --force was not given. */
@@ -236,6 +238,9 @@ export class BackupService {
       await this.vectors.bootstrap();
       await this.reindexer.reindex({ onProgress: options.onReindex });
     }
+    // uploads accepted while the backup ran are pending in it; the queue has never seen them here
+    step('enqueueing pending documents');
+    const { enqueued } = await this.queues.requeuePending();
     return {
       directory: path.resolve(dir),
       database: this.databaseName,
@@ -245,6 +250,7 @@ export class BackupService {
       expectedPoints: manifest.vector.points,
       vectors,
       snapshotError,
+      requeued: enqueued,
     };
   }
 
