@@ -21,7 +21,8 @@ export class ProgressDisplay {
 
   start(total: number, value = 0, detail = ''): void {
     this.total = total;
-    if (this.out.isTty && process.stderr.isTTY) {
+    // nothing to wait for needs no bar (cli-progress cannot estimate a 0 of 0)
+    if (this.out.isTty && process.stderr.isTTY && total > 0) {
       this.bar = new SingleBar(
         {
           format: `${this.label} [{bar}] {percentage}% | {value}/{total} ${this.unit} | {rate}/s | ETA {eta_formatted} {detail}`,
