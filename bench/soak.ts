@@ -252,7 +252,7 @@ class Soak {
     }
   }
 
-  private async inject(fault: Fault): Promise<void> {
+  async inject(fault: Fault): Promise<void> {
     switch (fault) {
       case 'pg_terminate': {
         const n = await terminateWorkerConnections(this.db.url);
@@ -372,6 +372,12 @@ async function main(): Promise<void> {
     // the platform would have restarted anything still down
     if (!qdrant.pid) await qdrant.restart();
     for (let slot = 0; slot < args.workers; slot++) if (!soak.workers[slot]) soak.spawnWorker(slot);
+    // a last blow right before the wait, so convergence is measured from real damage:
+    // the queues forgotten and a worker killed with work in its hands
+    await soak.inject('redis_flushall');
+    await soak.inject('worker_kill');
+    soak.faults.redis_flushall++;
+    soak.faults.worker_kill++;
 
     const convergeStarted = Date.now();
     let report: IntegrityReport | undefined;
