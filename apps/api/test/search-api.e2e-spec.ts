@@ -228,6 +228,37 @@ describe('api: POST /v1/search', () => {
     }
   });
 
+  it('keyword: chunks holding more of the query words rank first; Korean stems match inside words', async () => {
+    const words = await seedCollection(ds, 'alice', 'words');
+    await seed({
+      ownerId: 'alice',
+      collectionId: words,
+      filename: 'tiers.txt',
+      chunks: [
+        'marmot lantern',
+        'marmot lantern orchard',
+        'marmot marmot marmot',
+        '우리는 데비안리눅스배포판을 쓴다',
+      ],
+    });
+    const tiers = await ok(alice, {
+      query: 'marmot lantern orchard',
+      mode: 'keyword',
+      collection_ids: [words],
+    });
+    expect(tiers.results.map((r) => r.text)).toEqual([
+      'marmot lantern orchard',
+      'marmot lantern',
+      'marmot marmot marmot',
+    ]);
+    const inner = await ok(alice, {
+      query: '리눅스배포판은',
+      mode: 'keyword',
+      collection_ids: [words],
+    });
+    expect(inner.results.map((r) => r.text)).toEqual(['우리는 데비안리눅스배포판을 쓴다']);
+  });
+
   it.each(MODES)('%s: cursor pages have no duplicates and no gaps', async (mode) => {
     const query = 'harbor crane schedule vessel berth cargo tide';
     const whole = await ok(alice, { query, mode, collection_ids: [pagingCollection], limit: 100 });
