@@ -79,8 +79,10 @@ describe('backup, reset-hard, restore round trip', () => {
 
   beforeAll(async () => {
     stack = await ReconcileStack.start('ops_round_trip');
-    env = stack.env();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'quarry-ops-roundtrip-'));
+    // the backup itself goes to dir/backup; reindex checkpoints stay out of the repository
+    env = { ...stack.env(), QUARRY_STATE_DIR: path.join(dir, 'state') };
+    dir = path.join(dir, 'backup');
     @Module({
       imports: [CoreModule.forRoot({ config: stack.config, queueRole: 'producer' }), SearchModule],
     })
@@ -98,7 +100,7 @@ describe('backup, reset-hard, restore round trip', () => {
   afterAll(async () => {
     await search?.close();
     await stack?.close();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    if (dir) fs.rmSync(path.dirname(dir), { recursive: true, force: true });
   });
 
   it('restores the same documents, chunks and search answers from the snapshot', async () => {

@@ -86,6 +86,7 @@ describe('process verbs (make, .tooling/procs.sh)', () => {
       ...stack.env(),
       LOG_LEVEL: 'info',
       RUN_DIR: runDir,
+      QUARRY_STATE_DIR: path.join(runDir, 'state'),
       PORT: String(await freePort()),
       WORKER_HTTP_PORT: String(await freePort()),
       STOP_TIMEOUT: '20',
