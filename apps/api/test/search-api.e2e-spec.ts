@@ -251,6 +251,21 @@ describe('api: POST /v1/search', () => {
       'marmot lantern',
       'marmot marmot marmot',
     ]);
+    // one result a page walks the same list across the tiers
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: SearchResponse = await ok(alice, {
+        query: 'marmot lantern orchard',
+        mode: 'keyword',
+        collection_ids: [words],
+        limit: 1,
+        ...(cursor ? { cursor } : {}),
+      });
+      paged.push(...page.results.map((r) => r.text));
+      cursor = page.next_cursor;
+    } while (cursor && paged.length < 10);
+    expect(paged).toEqual(tiers.results.map((r) => r.text));
     const inner = await ok(alice, {
       query: '리눅스배포판은',
       mode: 'keyword',

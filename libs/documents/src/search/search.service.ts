@@ -418,20 +418,27 @@ export class SearchService {
        ORDER BY page.score DESC, page.id ASC`;
     const run = (match: string) =>
       this.db.read((m) => rowsOf<ChunkRow & { score: number }>(m, statement(match), params.values));
-    let rows = terms.length > 1 ? await run(conditions.join(' AND ')) : [];
-    if (rows.length < opts.take) {
-      // Chunks holding some of the words: each word contributes at most its first
-      // `keywordTermCandidates` chunks (by id, so every page sees the same set). A rare
-      // word keeps all its chunks; a word in a fifth of the collection cannot make one
-      // request rank twenty thousand rows.
-      const cap = params.add(this.options.keywordTermCandidates);
-      const perTerm = conditions.map(
-        (condition) => `(SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id
-            WHERE ${[...base, condition].join(' AND ')} ORDER BY c.id LIMIT ${cap})`,
-      );
-      rows = await run(`c.id IN (${perTerm.join(' UNION ')})`);
+    // Chunks holding every word, then (three words or more) all but one: each tier is an
+    // index intersection, and a full page from a tier is exactly the page of the whole
+    // list, because a chunk holding fewer words always scores lower.
+    const tiers: string[] = [];
+    if (terms.length > 1) tiers.push(conditions.join(' AND '));
+    if (terms.length > 2) tiers.push(allButOne(conditions));
+    for (const tier of tiers) {
+      const rows = await run(tier);
+      if (rows.length >= opts.take) return toScored(rows);
     }
-    return rows.map(({ score: s, ...row }) => ({ id: row.id, row, score: Number(s) }));
+    // Chunks holding some of the words: each word contributes at most its first
+    // `keywordTermCandidates` chunks (by id, so every page sees the same set), plus every
+    // chunk of the last tier. A rare word keeps all its chunks; a word in a fifth of the
+    // collection cannot make one request rank twenty thousand rows.
+    const cap = params.add(this.options.keywordTermCandidates);
+    const ids = (condition: string, limit = '') =>
+      `(SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id
+         WHERE ${[...base, condition].join(' AND ')}${limit})`;
+    const candidates = conditions.map((condition) => ids(condition, ` ORDER BY c.id LIMIT ${cap}`));
+    if (tiers.length > 0) candidates.push(ids(tiers[tiers.length - 1]));
+    return toScored(await run(`c.id IN (${candidates.join(' UNION ')})`));
   }
 
   // ------------------------------------------------------------------ hybrid
@@ -561,6 +568,16 @@ export class SearchService {
       took_ms: Math.round((performance.now() - started) * 100) / 100,
     };
   }
+}
+
+const toScored = (rows: (ChunkRow & { score: number })[]): Scored[] =>
+  rows.map(({ score, ...row }) => ({ id: row.id, row, score: Number(score) }));
+
+/** SQL true when all but at most one of the conditions hold. */
+function allButOne(conditions: string[]): string {
+  return conditions
+    .map((_, skip) => `(${conditions.filter((__, i) => i !== skip).join(' AND ')})`)
+    .join(' OR ');
 }
 
 function isHangul(text: string): boolean {
