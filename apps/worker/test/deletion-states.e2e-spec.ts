@@ -34,7 +34,7 @@ describe('delete in every state', () => {
     (await stack.documents.list(stack.ownerId, { limit: 500 })).items.some((d) => d.id === id);
 
   /** The 202's shape, then invisibility at once, then the tombstone with nothing left. */
-  async function deleteAndExpectGone(id: string): Promise<void> {
+  async function deleteAndExpectGone(id: string, searchFor?: string): Promise<void> {
     const accepted = await stack.documents.delete(stack.ownerId, id);
     expect(accepted).toEqual({
       document_id: id,
@@ -42,6 +42,7 @@ describe('delete in every state', () => {
       job_id: expect.stringMatching(/^cleanup-/),
     });
     expect(await listed(id)).toBe(false);
+    if (searchFor) expect((await stack.searchedDocuments(searchFor)).has(id)).toBe(false);
     await stack.waitForStatus([id], 'deleted', 30_000);
     await expectNothingLeft(id);
   }
@@ -84,9 +85,12 @@ describe('delete in every state', () => {
       const accepted = await stack.documents.delete(stack.ownerId, id);
       expect(accepted.status).toBe('deleting');
       expect(await listed(id)).toBe(false);
+      // keyword only while the embedder is held (the other modes embed the query)
+      expect((await stack.searchedDocuments('embedding', ['keyword'])).has(id)).toBe(false);
     } finally {
       embedder.release(); // the ingest goes on, sees the generation moved, and stops
     }
+    expect((await stack.searchedDocuments('embedding')).has(id)).toBe(false);
     await stack.waitForStatus([id], 'deleted');
     // anything the fenced-out ingest wrote after the cleanup is gone too
     await waitFor('no points of the deleted document', async () =>
@@ -106,7 +110,7 @@ describe('delete in every state', () => {
         `UPDATE documents SET status = 'processing', stage = $2, heartbeat_at = now() WHERE id = $1`,
         [id, stage],
       );
-      await deleteAndExpectGone(id);
+      await deleteAndExpectGone(id, stage);
     },
   );
 
@@ -133,11 +137,13 @@ describe('delete in every state', () => {
     expect(seen.size).toBeGreaterThan(0);
   });
 
-  it('completed', async () => {
-    const id = await stack.upload(sampleText('completed'));
+  it('completed: found by every search mode before, by none from the 202 on', async () => {
+    const id = await stack.upload(sampleText('quartzite'));
     await stack.waitForStatus([id], 'completed');
     expect(await stack.chunkRows(id)).toBeGreaterThan(0);
-    await deleteAndExpectGone(id);
+    expect((await stack.searchedDocuments('quartzite')).has(id)).toBe(true);
+    await deleteAndExpectGone(id, 'quartzite');
+    expect((await stack.searchedDocuments('quartzite')).has(id)).toBe(false);
   });
 
   it('failed', async () => {

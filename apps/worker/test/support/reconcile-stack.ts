@@ -9,6 +9,9 @@ import {
   DocumentsService,
   IntegrityService,
   ReconcilerService,
+  SEARCH_MODES,
+  SearchModule,
+  SearchService,
 } from '@quarry/documents';
 import { JobQueueService } from '@quarry/queue';
 import { createTestDatabase, TestDatabase } from '@quarry/testing';
@@ -80,6 +83,7 @@ export class ReconcileStack {
           imports: [
             CoreModule.forRoot({ config: stack.config, queueRole: 'producer' }),
             DocumentsModule,
+            SearchModule,
           ],
         },
         { logger: false },
@@ -136,6 +140,21 @@ export class ReconcileStack {
   }
   get dbService(): DbService {
     return this.client.get(DbService);
+  }
+
+  /** Documents any search mode returns for this query (the owner's whole library). */
+  async searchedDocuments(
+    query: string,
+    modes: readonly (typeof SEARCH_MODES)[number][] = SEARCH_MODES,
+  ): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (const mode of modes) {
+      const { results } = await this.client
+        .get(SearchService)
+        .search(this.ownerId, { query, mode, limit: 50 });
+      for (const hit of results) found.add(hit.document.id);
+    }
+    return found;
   }
 
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
