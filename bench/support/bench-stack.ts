@@ -44,6 +44,17 @@ export class BenchStack {
     const db = await createTestDatabase(`quarry_bench_${name}`);
     let emulator: SpawnedQdrant | undefined;
     try {
+      // BENCH_SETUP_SQL="DROP INDEX ix_chunks_text_trgm": a schema experiment on the
+      // benchmark's own database, run after the migrations.
+      if (process.env.BENCH_SETUP_SQL) {
+        const client = new Client({ connectionString: db.url });
+        await client.connect();
+        try {
+          await client.query(process.env.BENCH_SETUP_SQL);
+        } finally {
+          await client.end();
+        }
+      }
       if (!process.env.QDRANT_URL) emulator = await spawnQdrantEmulator();
       return new BenchStack(name, db, process.env.QDRANT_URL ?? emulator!.url, emulator);
     } catch (err) {
