@@ -46,7 +46,8 @@ migrate: ## apply pending database migrations
 # same verbs serve a cluster from a shell that has its URLs.
 PROCS := bash .tooling/procs.sh
 ifeq ($(COMPOSE),1)
-OPS_CLI := $(QUARRY_COMPOSE) run --rm --no-deps -T migrate node dist/apps/cli/src/main.js
+# the image is read-only: reindex keeps its checkpoint on the /tmp tmpfs of the run
+OPS_CLI := $(QUARRY_COMPOSE) run --rm --no-deps -T -e QUARRY_STATE_DIR=/tmp/quarry migrate node dist/apps/cli/src/main.js
 else
 OPS_CLI := $(CLI)
 endif
@@ -151,6 +152,16 @@ restore: ## restore a backup-all directory: make restore DIR=backups/quarry-… 
 	@[ -n "$(DIR)" ] || { echo "usage: make restore DIR=<backup directory> [FORCE=1]" >&2; exit 2; }
 	$(OPS_CLI) restore $(DIR) $(if $(FORCE),--force) $(json_flag)
 
+ifeq ($(COMPOSE),1)
+# The app image carries no PostgreSQL client: dump and restore inside the postgres container.
+db-backup:
+	@mkdir -p backups
+	$(QUARRY_COMPOSE) exec -T postgres pg_dump -U quarry --format=custom --no-owner quarry > $(or $(FILE),backups/quarry-$(shell date -u +%Y%m%dT%H%M%SZ).dump)
+db-restore:
+	@[ -n "$(FILE)" ] || { echo "usage: make db-restore FILE=<dump file> FORCE=1" >&2; exit 2; }
+	@[ -n "$(FORCE)" ] || { echo "db-restore with COMPOSE=1 replaces the database: add FORCE=1" >&2; exit 2; }
+	$(QUARRY_COMPOSE) exec -T postgres pg_restore -U quarry --clean --if-exists --no-owner --single-transaction --exit-on-error -d quarry < $(FILE)
+else
 db-backup: ## pg_dump of PostgreSQL alone into FILE (default backups/<db>-<time>.dump)
 	$(OPS_CLI) db-backup $(FILE) $(json_flag)
 
@@ -158,9 +169,11 @@ db-restore: ## pg_restore FILE into PostgreSQL: make db-restore FILE=… [FORCE=
 	@[ -n "$(FILE)" ] || { echo "usage: make db-restore FILE=<dump file> [FORCE=1]" >&2; exit 2; }
 	$(OPS_CLI) db-restore $(FILE) $(if $(FORCE),--force) $(json_flag)
 
+endif
+
 ifeq ($(COMPOSE),1)
 db-shell:
-	$(QUARRY_COMPOSE) exec postgres psql -U postgres quarry
+	$(QUARRY_COMPOSE) exec postgres psql -U quarry quarry
 else
 db-shell: ## psql on the database
 	psql "$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/quarry}"
