@@ -13,6 +13,7 @@ import { ChunkPoint, QdrantGateway, pointIdFor } from '@quarry/vector';
 import type { EntityManager } from 'typeorm';
 import { DocumentEventsService } from './document-events.service';
 import { toEvent } from './document-view';
+import { FIRST_GENERATION } from './documents.service';
 import { affectedBy, rowsOf } from './sql';
 
 export type IngestOutcome =
@@ -141,12 +142,15 @@ export class IngestService {
         return rows.length === 1;
       });
       if (!completed) throw new GenerationChangedError(documentId, generation);
-      // Old generations' points go only after the swap, so search never had a gap.
-      await this.vectors
-        .deleteByDocument(documentId, { exceptGeneration: generation })
-        .catch((err: unknown) =>
-          this.logger.warn(`old points of ${documentId} left for the reconciler: ${String(err)}`),
-        );
+      // Old generations' points go only after the swap, so search never had a gap. A
+      // first generation has no older points: skip the call on the common path.
+      if (generation > FIRST_GENERATION) {
+        await this.vectors
+          .deleteByDocument(documentId, { exceptGeneration: generation })
+          .catch((err: unknown) =>
+            this.logger.warn(`old points of ${documentId} left for the reconciler: ${String(err)}`),
+          );
+      }
       await this.publishCurrent(documentId);
       return { status: 'completed', chunks: chunks.length };
     } catch (err) {
