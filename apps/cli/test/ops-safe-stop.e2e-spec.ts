@@ -36,7 +36,7 @@ describe('safe-stop amid 20 ingests, then safe-start', () => {
   };
 
   beforeAll(async () => {
-    embedder = await startSlowEmbedder(1_500);
+    embedder = await startSlowEmbedder(2_500);
     stack = await ReconcileStack.start('ops_safe_stop', {
       overrides: {
         EMBEDDING_PROVIDER: 'openai',
