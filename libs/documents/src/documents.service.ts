@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { QuarryConfig } from '@quarry/config';
 import { Chunk, DbService, Document, DocumentBlob, DocumentStatus } from '@quarry/db';
 import { detectTextType, detectType, UnsupportedTypeError } from '@quarry/pipeline';
-import { JobName, JobQueueService, jobIdFor } from '@quarry/queue';
+import { EnqueueOptions, JobName, JobQueueService, jobIdFor } from '@quarry/queue';
 import { createHash } from 'node:crypto';
 import { In } from 'typeorm';
 import { rowsOf } from './sql';
@@ -127,46 +127,92 @@ export class DocumentsService {
     force?: boolean;
   }): Promise<UploadResult> {
     const sha256 = createHash('sha256').update(input.bytes).digest('hex');
-    const created = await this.db.transaction(async (m) => {
-      const owned: unknown[] = await m.query(
-        `SELECT 1 FROM collections WHERE id = $1 AND owner_id = $2`,
-        [input.collectionId, input.ownerId],
-      );
-      if (owned.length === 0) throw notFound('collection', input.collectionId);
-      if (!input.force) {
-        const existing = await m.getRepository(Document).findOne({
-          where: { collectionId: input.collectionId, sha256 },
-          order: { createdAt: 'DESC' },
-        });
-        if (existing && existing.status !== 'deleting' && existing.status !== 'deleted') {
-          return { duplicate: true as const, document: existing };
-        }
-      }
-      const document = await m.getRepository(Document).save(
-        m.getRepository(Document).create({
-          collectionId: input.collectionId,
-          ownerId: input.ownerId,
-          filename: input.filename,
-          mimeType: input.mimeType,
-          sizeBytes: input.bytes.length,
-          sha256,
-          status: DocumentStatus.Pending,
-          generation: FIRST_GENERATION,
-          metadata: input.metadata,
-        }),
-      );
-      await m.getRepository(DocumentBlob).insert({ documentId: document.id, content: input.bytes });
-      return { duplicate: false as const, document };
-    });
-    if (created.duplicate) {
-      return { duplicate: true, document: toDocumentView(created.document), jobId: null };
+    // One statement, one round trip: the ownership check, the duplicate lookup and both
+    // INSERTs commit together or not at all. The hot path of every upload.
+    const [row] = await rowsOf<{
+      owned: boolean;
+      duplicate_id: string | null;
+      id: string | null;
+      created_at: Date | null;
+      updated_at: Date | null;
+    }>(
+      this.db.manager(),
+      `WITH c AS (
+         SELECT id FROM collections WHERE id = $1 AND owner_id = $2
+       ), dup AS (
+         SELECT d.id FROM documents d JOIN c ON d.collection_id = c.id
+          WHERE NOT $9::boolean AND d.sha256 = $3 AND d.status NOT IN ('deleting', 'deleted')
+          ORDER BY d.created_at DESC LIMIT 1
+       ), ins AS (
+         INSERT INTO documents (collection_id, owner_id, filename, mime_type, size_bytes, sha256, status, generation, metadata)
+         SELECT c.id, $2, $4, $5, $6, $3, 'pending', $7, $8::jsonb FROM c
+          WHERE NOT EXISTS (SELECT 1 FROM dup)
+         RETURNING id, created_at, updated_at
+       ), blob AS (
+         INSERT INTO document_blobs (document_id, content) SELECT id, $10 FROM ins
+       )
+       SELECT EXISTS (SELECT 1 FROM c) AS owned, (SELECT id FROM dup) AS duplicate_id,
+              ins.id, ins.created_at, ins.updated_at
+         FROM (SELECT 1) AS one LEFT JOIN ins ON true`,
+      [
+        input.collectionId,
+        input.ownerId,
+        sha256,
+        input.filename,
+        input.mimeType,
+        input.bytes.length,
+        FIRST_GENERATION,
+        JSON.stringify(input.metadata),
+        input.force === true,
+        input.bytes,
+      ],
+    );
+    if (!row?.owned) throw notFound('collection', input.collectionId);
+    if (row.duplicate_id) {
+      return {
+        duplicate: true,
+        document: await this.view(input.ownerId, row.duplicate_id),
+        jobId: null,
+      };
     }
-    const jobId = await this.enqueueIngest(created.document);
-    return { duplicate: false, document: toDocumentView(created.document), jobId };
+    if (!row.id || !row.created_at || !row.updated_at) {
+      throw new Error(`the upload into collection ${input.collectionId} inserted nothing`);
+    }
+    const document = this.db.repo(Document).create({
+      id: row.id,
+      collectionId: input.collectionId,
+      ownerId: input.ownerId,
+      filename: input.filename,
+      mimeType: input.mimeType,
+      sizeBytes: input.bytes.length,
+      sha256,
+      status: DocumentStatus.Pending,
+      generation: FIRST_GENERATION,
+      progress: 0,
+      stage: null,
+      error: null,
+      attempts: 0,
+      chunkCount: 0,
+      chunksTotal: 0,
+      chunksDone: 0,
+      embeddingModel: null,
+      metadata: input.metadata,
+      heartbeatAt: null,
+      processingStartedAt: null,
+      processingCompletedAt: null,
+      deletedAt: null,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    });
+    const jobId = await this.enqueueIngest(document, { freshId: true });
+    return { duplicate: false, document: toDocumentView(document), jobId };
   }
 
-  private enqueueIngest(document: { id: string; generation: number }): Promise<string> {
-    return this.enqueueAfterCommit(JobName.IngestDocument, document);
+  private enqueueIngest(
+    document: { id: string; generation: number },
+    options: EnqueueOptions = {},
+  ): Promise<string> {
+    return this.enqueueAfterCommit(JobName.IngestDocument, document, options);
   }
 
   private enqueueCleanup(document: { id: string; generation: number }): Promise<string> {
@@ -180,10 +226,11 @@ export class DocumentsService {
   private async enqueueAfterCommit(
     name: JobName.IngestDocument | JobName.CleanupDocument,
     document: { id: string; generation: number },
+    options: EnqueueOptions = {},
   ): Promise<string> {
     const item = { name, data: { documentId: document.id, generation: document.generation } };
     try {
-      return (await this.jobs.enqueue(item)).jobId;
+      return (await this.jobs.enqueue(item, options)).jobId;
     } catch (err) {
       this.logger.warn(
         `${name} of ${document.id} not enqueued (${String(err)}); the reconciler will`,

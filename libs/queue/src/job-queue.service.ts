@@ -10,6 +10,11 @@ export interface EnqueueOptions {
    * again. The reconciler uses this: BullMQ silently ignores an add whose id exists.
    */
   replaceFinished?: boolean;
+  /**
+   * The id cannot exist yet (a document created a moment ago): skip the lookup. BullMQ
+   * still ignores an add whose id exists, so this only saves a round trip.
+   */
+  freshId?: boolean;
 }
 
 export interface EnqueueResult {
@@ -54,7 +59,7 @@ export class JobQueueService {
     const queue = this.queue(QUEUE_OF[item.name]);
     const jobId = jobIdFor(item);
     return this.withTimeout(async () => {
-      if (jobId) {
+      if (jobId && !options.freshId) {
         const existing = await queue.getJob(jobId);
         if (existing) {
           const state = await existing.getState();
