@@ -10,15 +10,16 @@ import {
   DocumentsService,
   IntegrityReport,
   IntegrityService,
+  SEARCH_MODES,
+  SearchModule,
+  SearchService,
 } from '@quarry/documents';
-import { EMBEDDER, Embedder } from '@quarry/pipeline';
 import {
   createTestDatabase,
   spawnQdrantEmulator,
   SpawnedQdrant,
   TestDatabase,
 } from '@quarry/testing';
-import { QdrantGateway } from '@quarry/vector';
 import Redis from 'ioredis';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -29,9 +30,10 @@ import * as path from 'node:path';
 import { Client } from 'pg';
 
 /**
- * The deletion and reconciliation soak: uploads, deletes, reprocesses and searches from
- * a client, two spawned workers, and faults injected at random (database connections
- * terminated, Qdrant down for 10 s, a worker SIGKILLed and restarted, Redis FLUSHALL).
+ * The deletion and reconciliation soak: uploads, deletes, reprocesses and searches from a
+ * client (the documents and search services, in-process), two spawned workers, and faults
+ * injected at random (database connections terminated, Qdrant down for 10 s, a worker
+ * SIGKILLed and restarted, Redis FLUSHALL).
  * Then it stops the faults, waits for the reconciler, and asserts: zero orphan points,
  * zero missing points, every document in the terminal state its client asked for, and
  * no search ever returned a document after its delete was accepted.
@@ -195,31 +197,19 @@ class Soak {
     }
   }
 
-  /** What the search endpoint does: Qdrant candidates, kept only if completed and current. */
+  /** The search service in a random mode; a document whose delete was accepted must never come back. */
   private async search(): Promise<void> {
-    const embedder = this.client.get<Embedder>(EMBEDDER);
-    const [vector] = await embedder.embed([soakText(randomBytes(2).toString('hex')).slice(0, 200)]);
     const askedAt = Date.now();
     try {
-      const hits = await this.client
-        .get(QdrantGateway)
-        .query({ ownerId: OWNER, vector, limit: 20 });
-      const ids = hits.map((h) => h.id);
-      const visible: { document_id: string }[] = ids.length
-        ? await this.client
-            .get(DbService)
-            .manager()
-            .query(
-              `SELECT c.document_id::text AS document_id FROM chunks c
-               JOIN documents d ON d.id = c.document_id AND d.generation = c.generation
-              WHERE c.id = ANY($1::uuid[]) AND d.status = 'completed'`,
-              [ids],
-            )
-        : [];
-      for (const { document_id } of visible) {
-        const deletedAt = this.deletedAt.get(document_id);
+      const { results } = await this.client.get(SearchService).search(OWNER, {
+        query: `${pick(WORDS)} ${pick(WORDS)}`,
+        mode: pick(SEARCH_MODES),
+        limit: 20,
+      });
+      for (const hit of results) {
+        const deletedAt = this.deletedAt.get(hit.document.id);
         if (deletedAt !== undefined && deletedAt < askedAt)
-          this.violations.push(`search returned ${document_id} after its delete was accepted`);
+          this.violations.push(`search returned ${hit.document.id} after its delete was accepted`);
       }
       this.ops.searches++;
     } catch {
@@ -286,6 +276,31 @@ class Soak {
     this.stopping = true;
   }
 
+  /** 30 uploads at once and 10 of them deleted straight away, all still in flight. */
+  async finalBurst(): Promise<void> {
+    const ids = await Promise.all(
+      Array.from({ length: 30 }, async () => {
+        const seed = randomBytes(4).toString('hex');
+        const { document } = await this.documents.uploadText({
+          ownerId: OWNER,
+          collectionId: this.collectionId,
+          title: `soak-final-${seed}`,
+          text: soakText(seed),
+          force: true,
+        });
+        this.intents.set(document.id, 'completed');
+        this.ops.uploads++;
+        return document.id;
+      }),
+    );
+    for (const id of ids.slice(0, 10)) {
+      this.intents.set(id, 'deleted');
+      await this.documents.delete(OWNER, id);
+      this.deletedAt.set(id, Date.now());
+      this.ops.deletes++;
+    }
+  }
+
   // ------------------------------------------------------------ convergence
 
   async mismatches(): Promise<{
@@ -345,12 +360,30 @@ async function main(): Promise<void> {
   const client = await NestFactory.createApplicationContext(
     {
       module: SoakClientModule,
-      imports: [CoreModule.forRoot({ config, queueRole: 'producer' }), DocumentsModule],
+      imports: [
+        CoreModule.forRoot({ config, queueRole: 'producer' }),
+        DocumentsModule,
+        SearchModule,
+      ],
     },
     { logger: ['error'] },
   );
   await client.init();
   const soak = new Soak(args, db, redis, qdrant, config, client, env);
+  // an interrupted soak leaves no worker, server or database behind
+  const abort = () => {
+    soak.stop();
+    void (async () => {
+      for (let slot = 0; slot < args.workers; slot++) await soak.killWorker(slot).catch(() => {});
+      await qdrant.stop().catch(() => undefined);
+      await redis.stop().catch(() => undefined);
+      await client.close().catch(() => undefined);
+      await db.drop().catch(() => undefined);
+      process.exit(130);
+    })();
+  };
+  process.once('SIGINT', abort);
+  process.once('SIGTERM', abort);
   let exitCode: number;
   try {
     soak.collectionId = (await client.get(CollectionsService).create(OWNER, { name: 'soak' })).id;
@@ -373,7 +406,8 @@ async function main(): Promise<void> {
     if (!qdrant.pid) await qdrant.restart();
     for (let slot = 0; slot < args.workers; slot++) if (!soak.workers[slot]) soak.spawnWorker(slot);
     // a last blow right before the wait, so convergence is measured from real damage:
-    // the queues forgotten and a worker killed with work in its hands
+    // a burst of work in flight, then the queues forgotten and a worker killed mid-way
+    await soak.finalBurst();
     await soak.inject('redis_flushall');
     await soak.inject('worker_kill');
     soak.faults.redis_flushall++;
@@ -441,18 +475,20 @@ async function main(): Promise<void> {
 
 // ------------------------------------------------------------ helpers
 
+const WORDS = [
+  'quarry',
+  'ledger',
+  'harbour',
+  'granite',
+  'meadow',
+  'signal',
+  'orbit',
+  '문서',
+  '검색',
+];
+
 function soakText(seed: string): string {
-  const words = [
-    'quarry',
-    'ledger',
-    'harbour',
-    'granite',
-    'meadow',
-    'signal',
-    'orbit',
-    '문서',
-    '검색',
-  ];
+  const words = WORDS;
   const paragraphs = 2 + (parseInt(seed.slice(0, 2), 16) % 5);
   const out: string[] = [];
   for (let p = 0; p < paragraphs; p++) {
