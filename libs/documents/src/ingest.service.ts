@@ -80,14 +80,14 @@ export class IngestService {
       );
       if (!blob) throw new GenerationChangedError(documentId, generation);
 
-      await this.progress(claimed, 'extracting', 0);
+      // The claim itself recorded `extracting` and published it.
       const extracted = await this.extractor.extract(blob.content, {
         mimeType: claimed.mimeType as SupportedMimeType,
         filename: claimed.filename,
       });
       signal?.throwIfAborted();
 
-      await this.progress(claimed, 'chunking', 0);
+      await this.progress(claimed, 'chunking', 0, undefined, { persist: false });
       const chunks = this.chunker.chunkDocument(extracted);
       await this.progress(claimed, 'embedding', 0, { done: 0, total: chunks.length });
 
@@ -120,7 +120,14 @@ export class IngestService {
         });
       }
 
-      await this.progress(claimed, 'indexing', 0, { done: chunks.length, total: chunks.length });
+      // The swap below checks the generation itself; `indexing` is only announced.
+      await this.progress(
+        claimed,
+        'indexing',
+        0,
+        { done: chunks.length, total: chunks.length },
+        { persist: false },
+      );
       const completed = await this.db.transaction(async (m) => {
         const locked: { id: string }[] = await m.query(
           `SELECT id FROM documents WHERE id = $1 AND generation = $2 AND status = 'processing' FOR UPDATE`,
@@ -202,27 +209,34 @@ export class IngestService {
       );
   }
 
-  /** Writes stage and percent; throws GenerationChangedError when the row is no longer ours. */
+  /**
+   * Publishes stage and percent, and (unless `persist` is false, for stages that last
+   * milliseconds) writes them; a write that matches no row means the document is no
+   * longer ours: GenerationChangedError.
+   */
   private async progress(
     doc: Document,
     stage: IngestStage,
     fraction: number,
     chunks?: { done: number; total: number },
+    { persist = true }: { persist?: boolean } = {},
   ): Promise<void> {
     const [from, to] = BANDS[stage];
     const percent = Math.min(
       99,
       Math.round(from + (to - from) * Math.min(1, Math.max(0, fraction))),
     );
-    const changed = await affectedBy(
-      this.db.manager(),
-      `UPDATE documents
-          SET stage = $3, progress = $4, chunks_done = COALESCE($5, chunks_done),
-              chunks_total = COALESCE($6, chunks_total), heartbeat_at = now(), updated_at = now()
-        WHERE id = $1 AND generation = $2 AND status = 'processing'`,
-      [doc.id, doc.generation, stage, percent, chunks?.done ?? null, chunks?.total ?? null],
-    );
-    if (changed === 0) throw new GenerationChangedError(doc.id, doc.generation);
+    if (persist) {
+      const changed = await affectedBy(
+        this.db.manager(),
+        `UPDATE documents
+            SET stage = $3, progress = $4, chunks_done = COALESCE($5, chunks_done),
+                chunks_total = COALESCE($6, chunks_total), heartbeat_at = now(), updated_at = now()
+          WHERE id = $1 AND generation = $2 AND status = 'processing'`,
+        [doc.id, doc.generation, stage, percent, chunks?.done ?? null, chunks?.total ?? null],
+      );
+      if (changed === 0) throw new GenerationChangedError(doc.id, doc.generation);
+    }
     doc.stage = stage;
     doc.progress = percent;
     if (chunks) {
