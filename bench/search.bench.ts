@@ -287,6 +287,11 @@ async function main(): Promise<void> {
       hybrid: [],
     };
     const empty: Record<(typeof MODES)[number], number> = { semantic: 0, keyword: 0, hybrid: 0 };
+    const timed: Record<(typeof MODES)[number], { query: string; ms: number }[]> = {
+      semantic: [],
+      keyword: [],
+      hybrid: [],
+    };
     for (let i = 0; i < queries.length; i++) {
       const measured = i >= WARMUP;
       const t0 = performance.now();
@@ -299,6 +304,7 @@ async function main(): Promise<void> {
         const res = await post(agent, port, key, { query: queries[i], mode, limit: LIMIT });
         if (!measured) continue;
         api[mode].push(res.ms);
+        timed[mode].push({ query: queries[i], ms: Number(res.ms.toFixed(2)) });
         server[mode].push(res.json.took_ms);
         if (res.json.results.length === 0) empty[mode]++;
       }
@@ -313,6 +319,7 @@ async function main(): Promise<void> {
           http: stats(api[mode]),
           service: stats(server[mode]),
           queriesWithoutResults: empty[mode],
+          slowest: timed[mode].sort((a, b) => b.ms - a.ms).slice(0, 5),
         },
       ]),
     );
