@@ -11,6 +11,8 @@ import { OPERATIONS_COMMANDS } from './commands/operations-commands';
 
 export interface CliModuleOptions {
   config: QuarryConfig;
+  /** the command about to run (from the command line), when the caller knows it */
+  command?: string;
   imports?: DynamicModule['imports'];
   commands?: Provider[];
 }
@@ -20,7 +22,7 @@ export class CliModule {
   static register(options: CliModuleOptions): DynamicModule {
     // check-data reports an unreachable dependency instead of failing to start: it opens
     // its own connections, so it runs without the core modules that need them all.
-    if (process.argv[2] === CHECK_DATA_COMMAND) {
+    if (options.command === CHECK_DATA_COMMAND) {
       return {
         module: CliModule,
         imports: [ConfigModule.forRoot({ app: options.config.app, config: options.config })],

@@ -12,7 +12,7 @@ async function main(): Promise<void> {
     import('nest-commander'),
     import('./cli.module'),
   ]);
-  await CommandFactory.run(CliModule.register({ config }), {
+  await CommandFactory.run(CliModule.register({ config, command: process.argv[2] }), {
     logger: new StderrLogger('quarry', { logLevels: ['error', 'warn'] }),
     // Commander's own errors (unknown command, bad option, --help) carry their exit code.
     errorHandler: (err) => {

@@ -84,12 +84,17 @@ export class ApiKeysService {
       return { ownerId: DEV_OWNER_ID, role: ApiKeyRole.Admin, keyId: 'dev' };
     }
     if (!presented.startsWith(KEY_PREFIX)) return undefined;
-    const key = await this.db.read((m) =>
-      m.getRepository(ApiKey).findOne({ where: { keyHash: hashApiKey(presented) } }),
+    // On every request: one indexed lookup in plain SQL, revoked keys filtered out there.
+    const [key] = await this.db.read(
+      (m) =>
+        m.query(
+          `SELECT id, owner_id, role FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
+          [hashApiKey(presented)],
+        ) as Promise<{ id: string; owner_id: string; role: ApiKeyRole }[]>,
     );
-    if (!key || key.revokedAt) return undefined;
+    if (!key) return undefined;
     this.touch(key.id);
-    return { ownerId: key.ownerId, role: key.role, keyId: key.id };
+    return { ownerId: key.owner_id, role: key.role, keyId: key.id };
   }
 
   private touch(id: string): void {

@@ -10,6 +10,17 @@ import { CleanupService } from './cleanup.service';
 import { ReconcilerService } from './reconciler.service';
 import { IntegrityService } from './integrity.service';
 
+const SERVICES = [
+  ApiKeysService,
+  CleanupService,
+  CollectionsService,
+  DocumentsService,
+  DocumentEventsService,
+  IngestService,
+  ReconcilerService,
+  IntegrityService,
+];
+
 /**
  * The domain, shared by api, worker and cli. Expects CoreModule (config, db, queue,
  * vector, observability) to be imported by the app.
@@ -32,26 +43,7 @@ import { IntegrityService } from './integrity.service';
       }),
     }),
   ],
-  providers: [
-    ApiKeysService,
-    CleanupService,
-    CollectionsService,
-    DocumentsService,
-    DocumentEventsService,
-    IngestService,
-    ReconcilerService,
-    IntegrityService,
-  ],
-  exports: [
-    PipelineModule,
-    ApiKeysService,
-    CleanupService,
-    CollectionsService,
-    DocumentsService,
-    DocumentEventsService,
-    IngestService,
-    ReconcilerService,
-    IntegrityService,
-  ],
+  providers: [...SERVICES],
+  exports: [PipelineModule, ...SERVICES],
 })
 export class DocumentsModule {}
