@@ -3,9 +3,9 @@ import { ApiKeysService, RECONCILER_LOCK_KEY } from '@quarry/documents';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import request from 'supertest';
-import { ReconcileStack } from '../../../worker/test/support/reconcile-stack';
-import { createApiApp } from '../create-api-app';
-import { IntegrityApiModule } from './integrity-api.module';
+import { ReconcileStack } from '../../worker/test/support/reconcile-stack';
+import { createApiApp } from '../src/create-api-app';
+import { IntegrityApiModule } from '../src/integrity/integrity-api.module';
 
 describe('GET /v1/admin/integrity and POST /v1/admin/integrity/fix', () => {
   let stack: ReconcileStack;

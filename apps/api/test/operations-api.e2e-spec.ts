@@ -4,9 +4,9 @@ import { JobName, QueueName } from '@quarry/queue';
 import { documentFactory } from '@quarry/testing';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { ReconcileStack } from '../../../worker/test/support/reconcile-stack';
-import { createApiApp } from '../create-api-app';
-import { OperationsApiModule } from './operations-api.module';
+import { ReconcileStack } from '../../worker/test/support/reconcile-stack';
+import { createApiApp } from '../src/create-api-app';
+import { OperationsApiModule } from '../src/operations/operations-api.module';
 
 describe('admin job controls: /v1/admin/jobs, queues/pause|resume, jobs/reset-stuck', () => {
   let stack: ReconcileStack;
