@@ -80,7 +80,7 @@ const GRACE_SECONDS = 10;
 const JOB_CHECK_LIMIT = 5_000;
 const REPROCESS_LIMIT = 10_000;
 
-interface PointRow {
+export interface PointRow {
   id: string;
   status: string | null;
   doc_generation: number | null;
@@ -310,7 +310,8 @@ export class IntegrityService {
     }
   }
 
-  private async lookUpPoints(page: readonly StoredPoint[]): Promise<Map<string, PointRow>> {
+  /** One statement per page: each point's document status and whether its chunk row exists. */
+  async lookUpPoints(page: readonly StoredPoint[]): Promise<Map<string, PointRow>> {
     const ids: string[] = [];
     const documentIds: (string | null)[] = [];
     const generations: (number | null)[] = [];

@@ -1,2 +1,3 @@
 export * from './qdrant-test-server';
 export * from './database';
+export * from './redis';

@@ -2,10 +2,10 @@ import type { Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigOverrides, loadConfig, QuarryConfig } from '@quarry/config';
 import { TestDatabase } from '@quarry/testing';
-import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createApiApp } from '../../src/create-api-app';
+import { dropRedisPrefix } from '@quarry/testing';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -85,18 +85,4 @@ export async function startApi(
 }
 
 /** Deletes every Redis key under a test file's prefix. */
-export async function dropQueuePrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
+export const dropQueuePrefix = (prefix: string): Promise<number> => dropRedisPrefix(prefix);

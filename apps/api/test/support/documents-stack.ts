@@ -4,12 +4,12 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigOverrides, loadConfig, QuarryConfig } from '@quarry/config';
 import { ApiKeysService } from '@quarry/documents';
 import { createTestDatabase, TestDatabase } from '@quarry/testing';
-import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { workerModuleFor } from '../../../worker/src/worker-processors';
 import { createApiApp } from '../../src/create-api-app';
+import { dropRedisPrefix } from '@quarry/testing';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const QDRANT_URL = process.env.QDRANT_URL ?? 'http://127.0.0.1:6333';
@@ -105,22 +105,6 @@ export async function startDocumentsStack(
     },
     close,
   };
-}
-
-async function dropRedisPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 /** Polls until `check` returns a value, or fails after `timeoutMs`. */

@@ -16,12 +16,12 @@ import {
 import { JobQueueService } from '@quarry/queue';
 import { createTestDatabase, TestDatabase } from '@quarry/testing';
 import { QdrantGateway } from '@quarry/vector';
-import Redis from 'ioredis';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { workerModuleFor } from '../../src/worker-processors';
+import { dropRedisPrefix } from '@quarry/testing';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ROOT = path.resolve(__dirname, '../../../..');
@@ -257,24 +257,6 @@ export class ReconcileStack {
       () => undefined,
     );
   }
-}
-
-export async function dropRedisPrefix(prefix: string, url = REDIS_URL): Promise<number> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
-  redis.on('error', () => undefined);
-  let dropped = 0;
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length > 0) dropped += await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-  return dropped;
 }
 
 /** Polls until `check` returns a value, or fails after `timeoutMs`. */

@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DbService } from '@quarry/db';
-import { QdrantGateway, StoredPoint } from '@quarry/vector';
+import { QdrantGateway } from '@quarry/vector';
 import { isUuid } from '../documents.service';
-import { classify } from '../integrity.service';
-import { rowsOf } from '../sql';
+import { classify, IntegrityService } from '../integrity.service';
 
 export interface OrphanCleanReport {
   dryRun: boolean;
@@ -12,13 +10,6 @@ export interface OrphanCleanReport {
   deleted: number;
   /** up to ten orphan point ids */
   examples: string[];
-}
-
-interface PointRow {
-  id: string;
-  status: string | null;
-  doc_generation: number | null;
-  has_chunk: boolean;
 }
 
 /**
@@ -30,7 +21,7 @@ interface PointRow {
 @Injectable()
 export class OrphanCleanerService {
   constructor(
-    private readonly db: DbService,
+    private readonly integrity: IntegrityService,
     private readonly vectors: QdrantGateway,
   ) {}
 
@@ -45,7 +36,7 @@ export class OrphanCleanerService {
     const doomed: string[] = [];
     for await (const page of this.vectors.scrollAll({ batchSize: 1_000 })) {
       report.pointsScanned += page.length;
-      const rows = await this.lookUp(page);
+      const rows = await this.integrity.lookUpPoints(page);
       for (const point of page) {
         const verdict = classify(point, rows.get(point.id));
         if (verdict === 'current' || verdict === 'in_flight') continue;
@@ -60,33 +51,5 @@ export class OrphanCleanerService {
       report.deleted = doomed.length;
     }
     return report;
-  }
-
-  private async lookUp(page: readonly StoredPoint[]): Promise<Map<string, PointRow>> {
-    const ids: string[] = [];
-    const documentIds: (string | null)[] = [];
-    const generations: (number | null)[] = [];
-    for (const point of page) {
-      if (!isUuid(point.id)) continue;
-      ids.push(point.id);
-      documentIds.push(isUuid(point.payload.document_id) ? point.payload.document_id : null);
-      generations.push(
-        Number.isInteger(point.payload.generation) ? point.payload.generation : null,
-      );
-    }
-    if (ids.length === 0) return new Map();
-    const rows = await this.db.read((m) =>
-      rowsOf<PointRow>(
-        m,
-        `SELECT p.id::text AS id, d.status, d.generation AS doc_generation,
-                EXISTS (SELECT 1 FROM chunks c
-                         WHERE c.id = p.id AND c.document_id = p.document_id
-                           AND c.generation = p.generation) AS has_chunk
-           FROM unnest($1::uuid[], $2::uuid[], $3::int[]) AS p(id, document_id, generation)
-           LEFT JOIN documents d ON d.id = p.document_id`,
-        [ids, documentIds, generations],
-      ),
-    );
-    return new Map(rows.map((r) => [r.id, r]));
   }
 }
