@@ -75,14 +75,33 @@ describe('schema and migrations', () => {
       [doc.id],
     );
     expect(hits).toEqual([{ ordinal: 0 }]);
+    const hangul: { ordinal: number; text_hangul: string | null }[] = await ds.query(
+      `SELECT ordinal, text_hangul FROM chunks WHERE document_id = $1 ORDER BY ordinal`,
+      [doc.id],
+    );
+    expect(hangul).toEqual([
+      { ordinal: 0, text_hangul: null },
+      { ordinal: 1, text_hangul: '안녕하세요 쿼리' },
+    ]);
     const trigram: { ordinal: number }[] = await ds.query(
-      `SELECT ordinal FROM chunks WHERE document_id = $1 AND text ILIKE '%하세%'`,
+      `SELECT ordinal FROM chunks WHERE document_id = $1 AND text_hangul LIKE '%하세%'`,
       [doc.id],
     );
     expect(trigram).toEqual([{ ordinal: 1 }]);
     const loaded = await ds.getRepository(Document).findOneByOrFail({ id: doc.id });
     expect(loaded.sizeBytes).toBe(doc.sizeBytes);
     expect(typeof loaded.sizeBytes).toBe('number');
+  });
+
+  it('keeps the Hangul runs of each chunk, in order, for the Hangul trigram index', async () => {
+    const doc = await documentFactory(ds, { status: 'completed' })
+      .withChunks(['Quarry는 3학년 test, 데비안리눅스! 漢字 ㄱㄴ 끝'])
+      .create();
+    const [row]: { text_hangul: string }[] = await ds.query(
+      `SELECT text_hangul FROM chunks WHERE document_id = $1`,
+      [doc.id],
+    );
+    expect(row.text_hangul).toBe('는 학년 데비안리눅스 끝');
   });
 
   describe('CHECK constraints reject impossible states', () => {

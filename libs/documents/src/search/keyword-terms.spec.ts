@@ -1,4 +1,10 @@
-import { containsPattern, highlightsOf, keywordTerms, termTsquery } from './keyword-terms';
+import {
+  containsPattern,
+  highlightsOf,
+  keywordTerms,
+  termTsquery,
+  trigramIndexable,
+} from './keyword-terms';
 
 describe('keywordTerms', () => {
   it('strips Korean particles so 데비안은 and 데비안을 match 데비안', () => {
@@ -42,6 +48,16 @@ describe('termTsquery and containsPattern', () => {
 
   it('escapes LIKE wildcards', () => {
     expect(containsPattern('50%_a\\b')).toBe('%50\\%\\_a\\\\b%');
+  });
+
+  it('sends only Hangul-only stems of three syllables or more to the Hangul trigram index', () => {
+    expect(trigramIndexable('데비안')).toBe(true);
+    expect(trigramIndexable('리눅스배포판')).toBe(true);
+    // too short for a trigram, or holding characters the index does not cover
+    expect(trigramIndexable('쿼리')).toBe(false);
+    expect(trigramIndexable('3학년생')).toBe(false);
+    expect(trigramIndexable('windows용')).toBe(false);
+    expect(trigramIndexable('debian')).toBe(false);
   });
 });
 

@@ -129,11 +129,13 @@ export function containsPattern(stem: string): string {
 }
 
 /**
- * Whether a stem is long enough for the trigram index to serve `ILIKE '%stem%'`; a
- * shorter one would turn the whole condition into a sequential scan.
+ * Whether the Hangul trigram index (over `chunks.text_hangul`, the Hangul runs of each
+ * chunk) serves `LIKE '%stem%'` for this stem: Hangul syllables only, since nothing else
+ * is indexed, and three or more of them, since a shorter stem has no trigram and would
+ * turn the condition into a sequential scan.
  */
 export function trigramIndexable(stem: string): boolean {
-  return [...stem].length >= 3;
+  return HANGUL.test(stem) && [...stem].length >= 3;
 }
 
 /** Where each term's stem occurs in `text` (case-insensitive), merged and in order. */

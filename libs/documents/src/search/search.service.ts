@@ -359,8 +359,8 @@ export class SearchService {
   /**
    * Full-text matches ranked in one statement. Korean words match as word prefixes in
    * the `simple` tsvector (데비안 finds 데비안은 and 데비안을); a Korean stem of three
-   * syllables or more matches anywhere in the text through the trigram index instead
-   * (a superset: 리눅스 in 데비안리눅스 too), with LIKE, since Hangul has no case and
+   * syllables or more matches anywhere in the text through the trigram index over the
+   * chunk's Hangul runs instead (a superset: 리눅스 in 데비안리눅스 too), with LIKE, since Hangul has no case and
    * ILIKE would lower-case every character of every candidate. Other words match as
    * typed or by their plural's stem.
    *
@@ -381,8 +381,8 @@ export class SearchService {
     if (terms.length === 0) return [];
     const params = new Params();
     const conditions = terms.map((term) =>
-      isHangul(term.stem) && trigramIndexable(term.stem)
-        ? `c.text LIKE ${params.add(containsPattern(term.stem))}`
+      trigramIndexable(term.stem)
+        ? `c.text_hangul LIKE ${params.add(containsPattern(term.stem))}`
         : `c.tsv @@ ${params.add(termTsquery(term))}::tsquery`,
     );
     const anyTerm = params.add(terms.map(termTsquery).join(' | '));
@@ -578,10 +578,6 @@ function allButOne(conditions: string[]): string {
   return conditions
     .map((_, skip) => `(${conditions.filter((__, i) => i !== skip).join(' AND ')})`)
     .join(' OR ');
-}
-
-function isHangul(text: string): boolean {
-  return /[\uac00-\ud7a3]/.test(text);
 }
 
 function hasDocumentFilter(filter: ValidFilter): boolean {
