@@ -80,7 +80,13 @@ export function toStatusView(d: Document): DocumentStatusView {
   };
 }
 
-export function toEvent(d: Document): DocumentEvent {
+/** What a progress event says of a document. */
+export type EventSource = Pick<
+  Document,
+  'id' | 'generation' | 'status' | 'stage' | 'progress' | 'chunksDone' | 'chunksTotal' | 'error'
+>;
+
+export function toEvent(d: EventSource): DocumentEvent {
   return {
     document_id: d.id,
     generation: d.generation,

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { QuarryConfig } from '@quarry/config';
-import { DbService, Document, DocumentBlob } from '@quarry/db';
+import { DbService, Document, DocumentStatus } from '@quarry/db';
 import {
+  type Chunk,
   Chunker,
   DocumentExtractor,
   EMBEDDER,
@@ -10,9 +11,8 @@ import {
   type SupportedMimeType,
 } from '@quarry/pipeline';
 import { ChunkPoint, QdrantGateway, pointIdFor } from '@quarry/vector';
-import type { EntityManager } from 'typeorm';
 import { DocumentEventsService } from './document-events.service';
-import { toEvent } from './document-view';
+import { EventSource, toEvent } from './document-view';
 import { FIRST_GENERATION } from './documents.service';
 import { affectedBy, rowsOf } from './sql';
 
@@ -29,6 +29,24 @@ export class GenerationChangedError extends Error {
     super(`document ${documentId} is no longer at generation ${generation}`);
     this.name = 'GenerationChangedError';
   }
+}
+
+/** The claimed document: what the job and its progress events need of it. */
+type Claimed = EventSource & Pick<Document, 'collectionId' | 'ownerId' | 'filename' | 'mimeType'>;
+
+interface ClaimedRow {
+  id: string;
+  generation: number;
+  status: DocumentStatus;
+  stage: string | null;
+  progress: number;
+  error: string | null;
+  chunks_done: number;
+  chunks_total: number;
+  collection_id: string;
+  owner_id: string;
+  filename: string;
+  mime_type: string;
 }
 
 const HEARTBEAT_MS = 5_000;
@@ -74,9 +92,14 @@ export class IngestService {
     }, HEARTBEAT_MS);
     heartbeat.unref();
     let wrotePoints = false;
+    let staged: Promise<boolean> | undefined;
     try {
-      const blob = await this.db.read((m) =>
-        m.getRepository(DocumentBlob).findOne({ where: { documentId } }),
+      const [blob] = await this.db.read((m) =>
+        rowsOf<{ content: Buffer }>(
+          m,
+          `SELECT content FROM document_blobs WHERE document_id = $1`,
+          [documentId],
+        ),
       );
       if (!blob) throw new GenerationChangedError(documentId, generation);
 
@@ -89,7 +112,16 @@ export class IngestService {
 
       await this.progress(claimed, 'chunking', 0, undefined, { persist: false });
       const chunks = this.chunker.chunkDocument(extracted);
-      await this.progress(claimed, 'embedding', 0, { done: 0, total: chunks.length });
+      // PostgreSQL indexes the chunk rows while the embedder and Qdrant work; the rows are
+      // invisible until the swap below completes the document at this generation.
+      staged = handled(this.stageChunks(documentId, generation, chunks));
+      // Each progress write is also the fence: it matches only our generation, and no
+      // batch is upserted before the previous write confirmed it. The write overlaps the
+      // next batch's embedding instead of delaying it.
+      let fence = handled(
+        this.progress(claimed, 'embedding', 0, { done: 0, total: chunks.length }),
+      );
+      await yieldToIo();
 
       const batchSize = this.config.embedding.batchSize;
       for (let start = 0; start < chunks.length; start += batchSize) {
@@ -110,15 +142,20 @@ export class IngestService {
             ordinal: chunk.ordinal,
           },
         }));
+        await fence;
         wrotePoints = true;
         await this.vectors.upsertChunks(points);
         const done = start + batch.length;
-        // The progress write is also the fence: it matches only our generation.
-        await this.progress(claimed, 'embedding', done / chunks.length, {
-          done,
-          total: chunks.length,
-        });
+        fence = handled(
+          this.progress(claimed, 'embedding', done / chunks.length, {
+            done,
+            total: chunks.length,
+          }),
+        );
+        await yieldToIo();
       }
+      await fence;
+      if (!(await staged)) throw new GenerationChangedError(documentId, generation);
 
       // The swap below checks the generation itself; `indexing` is only announced.
       await this.progress(
@@ -134,8 +171,11 @@ export class IngestService {
           [documentId, generation],
         );
         if (locked.length === 0) return undefined;
-        await m.query(`DELETE FROM chunks WHERE document_id = $1`, [documentId]);
-        await insertChunks(m, documentId, generation, chunks);
+        // Older generations' rows, and rows an earlier attempt staged past today's end.
+        await m.query(
+          `DELETE FROM chunks WHERE document_id = $1 AND (generation <> $2 OR ordinal >= $3)`,
+          [documentId, generation, chunks.length],
+        );
         const rows = await rowsOf<{ id: string }>(
           m,
           `UPDATE documents
@@ -158,9 +198,22 @@ export class IngestService {
             this.logger.warn(`old points of ${documentId} left for the reconciler: ${String(err)}`),
           );
       }
-      await this.publishCurrent(documentId);
+      await this.events.publish(
+        toEvent({
+          ...claimed,
+          status: DocumentStatus.Completed,
+          stage: 'completed',
+          progress: 100,
+          error: null,
+          chunksDone: chunks.length,
+          chunksTotal: chunks.length,
+        }),
+      );
       return { status: 'completed', chunks: chunks.length };
     } catch (err) {
+      // Whatever happens next, the rows being staged are in (or not) first: a failure
+      // removes them, and no statement outlives the job.
+      await staged?.catch(() => undefined);
       if (err instanceof GenerationChangedError) {
         if (wrotePoints) await this.removeOwnPoints(documentId, generation);
         return { status: 'skipped', reason: err.message };
@@ -180,24 +233,33 @@ export class IngestService {
   }
 
   /** pending → processing at this generation, in one statement; also re-claims after a crash. */
-  private async claim(documentId: string, generation: number): Promise<Document | undefined> {
-    const rows = await rowsOf<{ id: string }>(
+  private async claim(documentId: string, generation: number): Promise<Claimed | undefined> {
+    const [row] = await rowsOf<ClaimedRow>(
       this.db.manager(),
       `UPDATE documents
           SET status = 'processing', stage = 'extracting', progress = 0, error = NULL,
               chunks_done = 0, chunks_total = 0, attempts = attempts + 1,
               heartbeat_at = now(), processing_started_at = now(), updated_at = now()
         WHERE id = $1 AND generation = $2 AND status IN ('pending', 'processing')
-      RETURNING id`,
+      RETURNING id, generation, status, stage, progress, error, chunks_done, chunks_total,
+                collection_id, owner_id, filename, mime_type`,
       [documentId, generation],
     );
-    if (rows.length === 0) return undefined;
-    return (
-      (await this.db
-        .manager()
-        .getRepository(Document)
-        .findOne({ where: { id: documentId } })) ?? undefined
-    );
+    if (!row) return undefined;
+    return {
+      id: row.id,
+      generation: row.generation,
+      status: row.status,
+      stage: row.stage,
+      progress: row.progress,
+      error: row.error,
+      chunksDone: row.chunks_done,
+      chunksTotal: row.chunks_total,
+      collectionId: row.collection_id,
+      ownerId: row.owner_id,
+      filename: row.filename,
+      mimeType: row.mime_type,
+    };
   }
 
   private async beat(documentId: string, generation: number): Promise<void> {
@@ -215,7 +277,7 @@ export class IngestService {
    * longer ours: GenerationChangedError.
    */
   private async progress(
-    doc: Document,
+    doc: Claimed,
     stage: IngestStage,
     fraction: number,
     chunks?: { done: number; total: number },
@@ -246,12 +308,64 @@ export class IngestService {
     await this.events.publish(toEvent(doc));
   }
 
+  /**
+   * Writes this generation's chunk rows in one statement, only while the document is
+   * processing at this generation. It holds the document row FOR KEY SHARE, which lets
+   * progress writes through but makes every statement that removes a document's rows
+   * after a delete or reprocess (cleanup, the next generation's swap: both lock the row
+   * FOR UPDATE first) wait for it and then see what it wrote. A retried attempt rewrites
+   * the rows it staged before (the ids are deterministic). False when the document is no
+   * longer ours.
+   */
+  private async stageChunks(
+    documentId: string,
+    generation: number,
+    chunks: readonly Chunk[],
+  ): Promise<boolean> {
+    if (chunks.length === 0) return true;
+    const [{ staged }] = await rowsOf<{ staged: number }>(
+      this.db.manager(),
+      `WITH doc AS (
+         SELECT id FROM documents
+          WHERE id = $1 AND generation = $2 AND status = 'processing'
+            FOR KEY SHARE
+       ), written AS (
+         INSERT INTO chunks (id, document_id, generation, ordinal, text, token_count, page, char_start, char_end)
+         SELECT c.id, doc.id, $2, c.ordinal, c.text, c.token_count, c.page, c.char_start, c.char_end
+           FROM doc, unnest($3::uuid[], $4::int[], $5::text[], $6::int[], $7::int[], $8::int[], $9::int[])
+                  AS c(id, ordinal, text, token_count, page, char_start, char_end)
+         ON CONFLICT (id) DO UPDATE
+            SET text = EXCLUDED.text, token_count = EXCLUDED.token_count, page = EXCLUDED.page,
+                char_start = EXCLUDED.char_start, char_end = EXCLUDED.char_end
+         RETURNING 1
+       )
+       SELECT count(*)::int AS staged FROM written`,
+      [
+        documentId,
+        generation,
+        chunks.map((c) => pointIdFor(documentId, generation, c.ordinal)),
+        chunks.map((c) => c.ordinal),
+        chunks.map((c) => c.text),
+        chunks.map((c) => c.tokenCount),
+        chunks.map((c) => c.page ?? null),
+        chunks.map((c) => c.charStart),
+        chunks.map((c) => c.charEnd),
+      ],
+    );
+    return staged === chunks.length;
+  }
+
   /** Marks the document failed (no retry will help) if it is still ours. */
   async fail(documentId: string, generation: number, message: string): Promise<void> {
+    // The rows an attempt staged go with the failure: a failed document has no chunks.
     await this.db.manager().query(
-      `UPDATE documents
-          SET status = 'failed', stage = 'failed', error = $3, heartbeat_at = NULL, updated_at = now()
-        WHERE id = $1 AND generation = $2 AND status IN ('pending', 'processing')`,
+      `WITH failed AS (
+         UPDATE documents
+            SET status = 'failed', stage = 'failed', error = $3, heartbeat_at = NULL, updated_at = now()
+          WHERE id = $1 AND generation = $2 AND status IN ('pending', 'processing')
+         RETURNING id
+       )
+       DELETE FROM chunks WHERE document_id IN (SELECT id FROM failed) AND generation = $2`,
       [documentId, generation, message.slice(0, 2000)],
     );
     await this.publishCurrent(documentId);
@@ -299,42 +413,13 @@ export class IngestService {
   }
 }
 
-async function insertChunks(
-  m: EntityManager,
-  documentId: string,
-  generation: number,
-  chunks: readonly {
-    ordinal: number;
-    text: string;
-    tokenCount: number;
-    page?: number;
-    charStart: number;
-    charEnd: number;
-  }[],
-): Promise<void> {
-  const perStatement = 500;
-  for (let start = 0; start < chunks.length; start += perStatement) {
-    const slice = chunks.slice(start, start + perStatement);
-    const params: unknown[] = [];
-    const values = slice.map((c) => {
-      params.push(
-        pointIdFor(documentId, generation, c.ordinal),
-        documentId,
-        generation,
-        c.ordinal,
-        c.text,
-        c.tokenCount,
-        c.page ?? null,
-        c.charStart,
-        c.charEnd,
-      );
-      const n = params.length;
-      return `($${n - 8}, $${n - 7}, $${n - 6}, $${n - 5}, $${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}, $${n})`;
-    });
-    await m.query(
-      `INSERT INTO chunks (id, document_id, generation, ordinal, text, token_count, page, char_start, char_end)
-       VALUES ${values.join(', ')}`,
-      params,
-    );
-  }
+/** Marks a promise as handled now (it is awaited later), so an early failure elsewhere never leaves it unhandled. */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
+/** One turn of the event loop, so statements just issued go out before synchronous work. */
+function yieldToIo(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
