@@ -302,16 +302,25 @@ export class SearchService {
     const params = new Params();
     const idsParam = params.add(ids.filter(isUuid));
     const where = [
-      `c.id = ANY(${idsParam}::uuid[])`,
-      `c.generation = d.generation`,
+      `d.id = c.document_id`,
+      `d.generation = c.generation`,
       ...documentConditions(params, ownerId, search),
     ];
+    // Each candidate's document is looked up by its key. A plain join lets the planner
+    // hash every document of the owner (a sequential scan, O(owner's documents)) to
+    // check a few dozen chunks; OFFSET 0 keeps the subquery a per-row index lookup.
     const rows = await this.db.read((m) =>
       rowsOf<ChunkRow>(
         m,
         `SELECT ${HIT_COLUMNS}
-           FROM chunks c JOIN documents d ON d.id = c.document_id
-          WHERE ${where.join(' AND ')}`,
+           FROM chunks c
+          CROSS JOIN LATERAL (
+            SELECT d.filename, d.collection_id, d.mime_type, d.metadata
+              FROM documents d
+             WHERE ${where.join(' AND ')}
+            OFFSET 0
+          ) d
+          WHERE c.id = ANY(${idsParam}::uuid[])`,
         params.values,
       ),
     );
@@ -573,11 +582,16 @@ export class SearchService {
 const toScored = (rows: (ChunkRow & { score: number })[]): Scored[] =>
   rows.map(({ score, ...row }) => ({ id: row.id, row, score: Number(score) }));
 
-/** SQL true when all but at most one of the conditions hold. */
+/**
+ * SQL true when all but at most one of the conditions hold. Parenthesised as a whole:
+ * it is ANDed with the owner and visibility conditions, which an unbracketed OR would
+ * leave applying to its first alternative only.
+ */
 function allButOne(conditions: string[]): string {
-  return conditions
-    .map((_, skip) => `(${conditions.filter((__, i) => i !== skip).join(' AND ')})`)
-    .join(' OR ');
+  const alternatives = conditions.map(
+    (_, skip) => `(${conditions.filter((__, i) => i !== skip).join(' AND ')})`,
+  );
+  return `(${alternatives.join(' OR ')})`;
 }
 
 function isHangul(text: string): boolean {
