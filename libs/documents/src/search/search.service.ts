@@ -214,7 +214,7 @@ export class SearchService {
     const threshold = opts.scoreThreshold;
     let exhausted = false;
     for (let round = 0; round < maxSemanticRounds; round++) {
-      const hits = await this.vectors.query({
+      const hits = await this.vectors.queryIds({
         vector,
         ownerId,
         collectionIds: search.collectionIds,
@@ -410,14 +410,14 @@ export class SearchService {
     }
     const take = params.add(opts.take);
     const offset = params.add(opts.offset);
-    const statement = (match: string) => `
+    const visible = (condition: string) =>
+      `FROM chunks c JOIN documents d ON d.id = c.document_id
+        WHERE ${[...base, condition].join(' AND ')}`;
+    /** The page of `scoredRows` (id, score), with the columns a result shows. */
+    const statement = (scoredRows: string) => `
       SELECT ${HIT_COLUMNS}, page.score
         FROM (
-          SELECT m.id, m.score FROM (
-            SELECT c.id, ${score} AS score
-              FROM chunks c JOIN documents d ON d.id = c.document_id
-             WHERE ${[...base, match].join(' AND ')}
-          ) m
+          SELECT m.id, m.score FROM (${scoredRows}) m
           ${keep.length > 0 ? `WHERE ${keep.join(' AND ')}` : ''}
           ORDER BY m.score DESC, m.id ASC
           LIMIT ${take} OFFSET ${offset}
@@ -425,8 +425,10 @@ export class SearchService {
         JOIN chunks c ON c.id = page.id
         JOIN documents d ON d.id = c.document_id
        ORDER BY page.score DESC, page.id ASC`;
-    const run = (match: string) =>
-      this.db.read((m) => rowsOf<ChunkRow & { score: number }>(m, statement(match), params.values));
+    const run = (scoredRows: string) =>
+      this.db.read((m) =>
+        rowsOf<ChunkRow & { score: number }>(m, statement(scoredRows), params.values),
+      );
     // Chunks holding every word, then (three words or more) all but one: each tier is an
     // index intersection, and a full page from a tier is exactly the page of the whole
     // list, because a chunk holding fewer words always scores lower.
@@ -434,20 +436,24 @@ export class SearchService {
     if (terms.length > 1) tiers.push(conditions.join(' AND '));
     if (terms.length > 2) tiers.push(allButOne(conditions));
     for (const tier of tiers) {
-      const rows = await run(tier);
+      const rows = await run(`SELECT c.id, ${score} AS score ${visible(tier)}`);
       if (rows.length >= opts.take) return toScored(rows);
     }
     // Chunks holding some of the words: each word contributes at most its first
     // `keywordTermCandidates` chunks (by id, so every page sees the same set), plus every
     // chunk of the last tier. A rare word keeps all its chunks; a word in a fifth of the
-    // collection cannot make one request rank twenty thousand rows.
+    // collection cannot make one request rank twenty thousand rows. Each list is scored
+    // from the rows it has just read (UNION then drops the chunks two lists share, whose
+    // scores are equal), rather than gathering ids and reading every chunk again.
     const cap = params.add(this.options.keywordTermCandidates);
-    const ids = (condition: string, limit = '') =>
-      `(SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id
-         WHERE ${[...base, condition].join(' AND ')}${limit})`;
-    const candidates = conditions.map((condition) => ids(condition, ` ORDER BY c.id LIMIT ${cap}`));
-    if (tiers.length > 0) candidates.push(ids(tiers[tiers.length - 1]));
-    return toScored(await run(`c.id IN (${candidates.join(' UNION ')})`));
+    const scoredList = (condition: string, limit = '') =>
+      `(SELECT c.id, ${score} AS score
+          FROM (SELECT c.id, c.text, c.tsv ${visible(condition)}${limit}) c)`;
+    const lists = conditions.map((condition) =>
+      scoredList(condition, ` ORDER BY c.id LIMIT ${cap}`),
+    );
+    if (tiers.length > 0) lists.push(scoredList(tiers[tiers.length - 1]));
+    return toScored(await run(lists.join(' UNION ')));
   }
 
   // ------------------------------------------------------------------ hybrid
