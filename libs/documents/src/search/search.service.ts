@@ -410,50 +410,71 @@ export class SearchService {
     }
     const take = params.add(opts.take);
     const offset = params.add(opts.offset);
-    const visible = (condition: string) =>
+    const cap = params.add(this.options.keywordTermCandidates);
+    const visible = (conditions: string[]) =>
       `FROM chunks c JOIN documents d ON d.id = c.document_id
-        WHERE ${[...base, condition].join(' AND ')}`;
-    /** The page of `scoredRows` (id, score), with the columns a result shows. */
-    const statement = (scoredRows: string) => `
+        WHERE ${[...base, ...conditions].join(' AND ')}`;
+    const scored = (...conditions: string[]) =>
+      `SELECT c.id, ${score} AS score ${visible(conditions)}`;
+    /** One page of a relation of (id, score). */
+    const page = (scoredRows: string) => `
+      SELECT m.id, m.score FROM (${scoredRows}) m
+      ${keep.length > 0 ? `WHERE ${keep.join(' AND ')}` : ''}
+      ORDER BY m.score DESC, m.id ASC
+      LIMIT ${take} OFFSET ${offset}`;
+    const full = (cte: string) => `(SELECT count(*) FROM ${cte}) >= ${take}`;
+    const short = (cte: string) => `(SELECT count(*) FROM ${cte}) < ${take}`;
+
+    // Chunks holding every word, then (three words or more) all but one: each tier is an
+    // index intersection, and a full page from a tier is exactly the page of the whole
+    // list, because a chunk holding fewer words always scores lower. All tiers are one
+    // statement (one round trip, planned once); a tier after a full page is not run:
+    // its scan sits under a condition on the previous page that PostgreSQL evaluates
+    // first (a one-time filter), so it is never executed.
+    const ctes: string[] = [];
+    const pages: string[] = [];
+    let lastTier: string | undefined;
+    if (terms.length === 2) {
+      ctes.push(`tier1 AS MATERIALIZED (${scored(conditions.join(' AND '))})`);
+      ctes.push(`page1 AS MATERIALIZED (${page('SELECT id, score FROM tier1')})`);
+      pages.push('page1');
+      lastTier = 'tier1';
+    } else if (terms.length > 2) {
+      ctes.push(`page1 AS MATERIALIZED (${page(scored(conditions.join(' AND ')))})`);
+      ctes.push(`tier2 AS MATERIALIZED (${scored(allButOne(conditions), short('page1'))})`);
+      ctes.push(`page2 AS MATERIALIZED (${page('SELECT id, score FROM tier2')})`);
+      pages.push('page1', 'page2');
+      lastTier = 'tier2';
+    }
+    // Chunks holding some of the words, when no tier filled the page: each word
+    // contributes at most its first `keywordTermCandidates` chunks (by id, so every page
+    // sees the same set), plus every chunk of the last tier. A rare word keeps all its
+    // chunks; a word in a fifth of the collection cannot make one request rank twenty
+    // thousand rows. Each list is scored from the rows it has just read; UNION drops the
+    // chunks two lists share (their scores are equal).
+    const gates = pages.map(short);
+    const lists = conditions.map(
+      (condition) =>
+        `(SELECT c.id, ${score} AS score
+            FROM (SELECT c.id, c.text, c.tsv ${visible([condition, ...gates])}
+                  ORDER BY c.id LIMIT ${cap}) c)`,
+    );
+    if (lastTier) lists.push(`(SELECT id, score FROM ${lastTier} WHERE ${gates.join(' AND ')})`);
+    ctes.push(`rest AS MATERIALIZED (${page(lists.join(' UNION '))})`);
+    const chosen = [
+      ...pages.map((name) => `SELECT id, score FROM ${name} WHERE ${full(name)}`),
+      'SELECT id, score FROM rest',
+    ];
+    const statement = `
+      WITH ${ctes.join(',\n')}
       SELECT ${HIT_COLUMNS}, page.score
-        FROM (
-          SELECT m.id, m.score FROM (${scoredRows}) m
-          ${keep.length > 0 ? `WHERE ${keep.join(' AND ')}` : ''}
-          ORDER BY m.score DESC, m.id ASC
-          LIMIT ${take} OFFSET ${offset}
-        ) page
+        FROM (${chosen.join(' UNION ALL ')}) page
         JOIN chunks c ON c.id = page.id
         JOIN documents d ON d.id = c.document_id
        ORDER BY page.score DESC, page.id ASC`;
-    const run = (scoredRows: string) =>
-      this.db.read((m) =>
-        rowsOf<ChunkRow & { score: number }>(m, statement(scoredRows), params.values),
-      );
-    // Chunks holding every word, then (three words or more) all but one: each tier is an
-    // index intersection, and a full page from a tier is exactly the page of the whole
-    // list, because a chunk holding fewer words always scores lower.
-    const tiers: string[] = [];
-    if (terms.length > 1) tiers.push(conditions.join(' AND '));
-    if (terms.length > 2) tiers.push(allButOne(conditions));
-    for (const tier of tiers) {
-      const rows = await run(`SELECT c.id, ${score} AS score ${visible(tier)}`);
-      if (rows.length >= opts.take) return toScored(rows);
-    }
-    // Chunks holding some of the words: each word contributes at most its first
-    // `keywordTermCandidates` chunks (by id, so every page sees the same set), plus every
-    // chunk of the last tier. A rare word keeps all its chunks; a word in a fifth of the
-    // collection cannot make one request rank twenty thousand rows. Each list is scored
-    // from the rows it has just read (UNION then drops the chunks two lists share, whose
-    // scores are equal), rather than gathering ids and reading every chunk again.
-    const cap = params.add(this.options.keywordTermCandidates);
-    const scoredList = (condition: string, limit = '') =>
-      `(SELECT c.id, ${score} AS score
-          FROM (SELECT c.id, c.text, c.tsv ${visible(condition)}${limit}) c)`;
-    const lists = conditions.map((condition) =>
-      scoredList(condition, ` ORDER BY c.id LIMIT ${cap}`),
+    return toScored(
+      await this.db.read((m) => rowsOf<ChunkRow & { score: number }>(m, statement, params.values)),
     );
-    if (tiers.length > 0) lists.push(scoredList(tiers[tiers.length - 1]));
-    return toScored(await run(lists.join(' UNION ')));
   }
 
   // ------------------------------------------------------------------ hybrid
