@@ -66,7 +66,7 @@ class Params {
   }
 }
 
-const byScoreThenId = (a: Scored, b: Scored) =>
+const byScoreThenId = (a: { id: string; score: number }, b: { id: string; score: number }) =>
   b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 const HIT_COLUMNS = `c.id::text AS id, c.document_id::text AS document_id, c.ordinal, c.text,
@@ -234,10 +234,14 @@ export class SearchService {
           (!after || isAfter(after, h.score, h.id)),
       );
       if (fresh.length > 0) {
+        // In result order, only the first `need` visible candidates of a round can be
+        // among the best `need` of all rounds: only their rows (and text) are read.
+        fresh.sort(byScoreThenId);
         const rows = await this.visibleChunks(
           ownerId,
           search,
           fresh.map((h) => h.id),
+          opts.need,
         );
         for (const hit of fresh) {
           const row = rows.get(hit.id);
@@ -293,14 +297,20 @@ export class SearchService {
     return rows.length <= cap ? rows.map((r) => r.id) : undefined;
   }
 
-  /** The candidates PostgreSQL lets through, in one statement (owner checked again here). */
+  /**
+   * The candidates PostgreSQL lets through, in one statement (owner checked again here);
+   * with `firstVisible`, only that many, the first in the order of `ids`.
+   */
   private async visibleChunks(
     ownerId: string,
     search: ValidSearch,
     ids: string[],
+    firstVisible?: number,
   ): Promise<Map<string, ChunkRow>> {
     const params = new Params();
     const idsParam = params.add(ids.filter(isUuid));
+    const limit =
+      firstVisible === undefined ? '' : `ORDER BY q.position LIMIT ${params.add(firstVisible)}`;
     const where = [
       `d.id = c.document_id`,
       `d.generation = c.generation`,
@@ -313,14 +323,15 @@ export class SearchService {
       rowsOf<ChunkRow>(
         m,
         `SELECT ${HIT_COLUMNS}
-           FROM chunks c
+           FROM unnest(${idsParam}::uuid[]) WITH ORDINALITY AS q(id, position)
+           JOIN chunks c ON c.id = q.id
           CROSS JOIN LATERAL (
             SELECT d.filename, d.collection_id, d.mime_type, d.metadata
               FROM documents d
              WHERE ${where.join(' AND ')}
             OFFSET 0
           ) d
-          WHERE c.id = ANY(${idsParam}::uuid[])`,
+          ${limit}`,
         params.values,
       ),
     );
@@ -450,14 +461,17 @@ export class SearchService {
     // contributes at most its first `keywordTermCandidates` chunks (by id, so every page
     // sees the same set), plus every chunk of the last tier. A rare word keeps all its
     // chunks; a word in a fifth of the collection cannot make one request rank twenty
-    // thousand rows. Each list is scored from the rows it has just read; UNION drops the
-    // chunks two lists share (their scores are equal).
+    // thousand rows. UNION drops the chunks two lists share (their scores are equal).
     const gates = pages.map(short);
+    // A word's list is chosen by id on narrow rows (row address and id), then its chunks
+    // are scored by row address (a TID scan): sorting thousands of rows with their text
+    // and tsvector cost more than the ranking itself. Both halves run in one statement,
+    // so under one snapshot, where a row address stays the row's.
     const lists = conditions.map(
       (condition) =>
-        `(SELECT c.id, ${score} AS score
-            FROM (SELECT c.id, c.text, c.tsv ${visible([condition, ...gates])}
-                  ORDER BY c.id LIMIT ${cap}) c)`,
+        `(SELECT c.id, ${score} AS score FROM chunks c
+           WHERE c.ctid = ANY(ARRAY(
+             SELECT c.ctid ${visible([condition, ...gates])} ORDER BY c.id LIMIT ${cap})))`,
     );
     if (lastTier) lists.push(`(SELECT id, score FROM ${lastTier} WHERE ${gates.join(' AND ')})`);
     ctes.push(`rest AS MATERIALIZED (${page(lists.join(' UNION '))})`);
