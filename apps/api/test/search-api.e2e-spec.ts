@@ -218,6 +218,26 @@ describe('api: POST /v1/search', () => {
     expect(named.results).toEqual([]);
   });
 
+  // Small pages make keyword search answer from its tiers of partial matches (chunks
+  // holding all but one of the words), which must stay within the owner as well.
+  it.each(MODES)("%s: another owner's content stays out of pages of one", async (mode) => {
+    const documents: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page: SearchResponse = await ok(bob, {
+        query: 'quokka ledger protocol',
+        mode,
+        limit: 1,
+        ...(cursor ? { cursor } : {}),
+      });
+      documents.push(...page.results.map((r) => r.document.id));
+      cursor = page.next_cursor;
+      pages++;
+    } while (cursor && pages < 20);
+    expect(documents).toEqual([hidden.bob]);
+  });
+
   it('keyword: a Korean word with a particle finds the stem and marks it', async () => {
     for (const query of ['데비안은', '데비안을', '데비안이 무엇인가']) {
       const body = await ok(alice, { query, mode: 'keyword' });

@@ -34,6 +34,7 @@ const common: Defaults = {
   STALE_HEARTBEAT_MS: 120_000,
   TOMBSTONE_RETENTION_DAYS: 7,
   SHUTDOWN_GRACE_MS: 30_000,
+  API_KEY_CACHE_TTL_MS: 5_000,
 };
 
 /** Local services on a development machine; production must name its own. */

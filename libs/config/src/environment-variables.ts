@@ -247,6 +247,16 @@ export class EnvironmentVariables {
   SHUTDOWN_GRACE_MS!: number;
 
   // ── Access ────────────────────────────────────────────────────────────────
+  /**
+   * How long an api process trusts a key it has verified before asking PostgreSQL
+   * again; a key revoked elsewhere stops working within this time (0: every request).
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(60_000, { message: 'API_KEY_CACHE_TTL_MS must be at most 60000 (revocation waits for it)' })
+  API_KEY_CACHE_TTL_MS!: number;
+
   @IsOptional()
   @IsString()
   @MinLength(16, { message: 'QUARRY_DEV_API_KEY must be at least 16 characters' })

@@ -173,6 +173,7 @@ function toTree(v: EnvironmentVariables, app: AppName): QuarryConfig {
     shutdown: { graceMs: v.SHUTDOWN_GRACE_MS },
     auth: {
       devApiKey: v.QUARRY_DEV_API_KEY,
+      keyCacheTtlMs: v.API_KEY_CACHE_TTL_MS,
       bullBoardUser: v.BULL_BOARD_USER,
       bullBoardPassword: v.BULL_BOARD_PASSWORD,
     },

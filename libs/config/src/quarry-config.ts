@@ -57,5 +57,11 @@ export class QuarryConfig {
     tombstoneRetentionDays: number;
   };
   shutdown!: { graceMs: number };
-  auth!: { devApiKey?: string; bullBoardUser?: string; bullBoardPassword?: string };
+  auth!: {
+    devApiKey?: string;
+    /** verified keys are trusted this long per process; 0 checks every request */
+    keyCacheTtlMs: number;
+    bullBoardUser?: string;
+    bullBoardPassword?: string;
+  };
 }

@@ -27,12 +27,33 @@ export function hashApiKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
-/** API keys: created and revoked by operators, verified on every request. */
+/** Verified keys kept per process; beyond this the oldest entries make room. */
+const MAX_CACHED_KEYS = 10_000;
+
+interface CachedKey {
+  principal: Principal;
+  expiresAt: number;
+}
+
+/**
+ * API keys: created and revoked by operators, verified on every request.
+ *
+ * A key found valid is trusted for `auth.keyCacheTtlMs` (API_KEY_CACHE_TTL_MS, 5 s by
+ * default) without asking PostgreSQL again, so a search costs no extra round trip for
+ * its key. Revocation therefore bites at once in the process that revoked, and within
+ * that time everywhere else (other api replicas, a revocation by the cli). Only valid
+ * keys are kept: an unknown key is looked up every time, so a key created a moment ago
+ * works at once and guessing keys fills no memory.
+ */
 @Injectable()
 export class ApiKeysService {
   private readonly logger = new Logger('ApiKeys');
   /** last_used_at is written at most once a minute per key, not on every request */
   private readonly touched = new Map<string, number>();
+  /** by key hash; Map order is insertion order, so the first entry is the oldest */
+  private readonly verified = new Map<string, CachedKey>();
+  /** bumped by every revocation here, so a lookup that raced one is not cached */
+  private revocations = 0;
 
   constructor(
     private readonly db: DbService,
@@ -74,6 +95,8 @@ export class ApiKeysService {
       key.revokedAt = new Date();
       await repo.save(key);
     }
+    this.revocations += 1;
+    this.forget(key.id);
     return key;
   }
 
@@ -84,17 +107,44 @@ export class ApiKeysService {
       return { ownerId: DEV_OWNER_ID, role: ApiKeyRole.Admin, keyId: 'dev' };
     }
     if (!presented.startsWith(KEY_PREFIX)) return undefined;
-    // On every request: one indexed lookup in plain SQL, revoked keys filtered out there.
+    const hash = hashApiKey(presented);
+    const ttl = this.config.auth.keyCacheTtlMs;
+    const cached = this.verified.get(hash);
+    if (cached && cached.expiresAt > Date.now()) {
+      this.touch(cached.principal.keyId);
+      return cached.principal;
+    }
+    // One indexed lookup in plain SQL, revoked keys filtered out there.
+    const revocationsBefore = this.revocations;
     const [key] = await this.db.read(
       (m) =>
         m.query(
           `SELECT id, owner_id, role FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
-          [hashApiKey(presented)],
+          [hash],
         ) as Promise<{ id: string; owner_id: string; role: ApiKeyRole }[]>,
     );
+    this.verified.delete(hash);
     if (!key) return undefined;
+    const principal: Principal = Object.freeze({
+      ownerId: key.owner_id,
+      role: key.role,
+      keyId: key.id,
+    });
+    if (ttl > 0 && revocationsBefore === this.revocations) {
+      if (this.verified.size >= MAX_CACHED_KEYS) {
+        this.verified.delete(this.verified.keys().next().value as string);
+      }
+      this.verified.set(hash, { principal, expiresAt: Date.now() + ttl });
+    }
     this.touch(key.id);
-    return { ownerId: key.owner_id, role: key.role, keyId: key.id };
+    return principal;
+  }
+
+  /** Drops a key from this process's cache of verified keys. */
+  private forget(keyId: string): void {
+    for (const [hash, entry] of this.verified) {
+      if (entry.principal.keyId === keyId) this.verified.delete(hash);
+    }
   }
 
   private touch(id: string): void {

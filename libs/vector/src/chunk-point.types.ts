@@ -23,9 +23,13 @@ export interface StoredPoint {
   payload: ChunkPayload;
 }
 
-export interface VectorHit extends StoredPoint {
+/** A nearest point's id and score alone (no payload to transfer and parse). */
+export interface ScoredPointId {
+  id: string;
   score: number;
 }
+
+export interface VectorHit extends StoredPoint, ScoredPointId {}
 
 export interface VectorQuery {
   vector: Float32Array | number[];

@@ -18,6 +18,7 @@ import {
   ChunkPayload,
   ChunkPoint,
   PointFilter,
+  ScoredPointId,
   StoredPoint,
   VectorCollectionInfo,
   VectorHit,
@@ -315,6 +316,24 @@ export class QdrantGateway implements OnModuleInit, OnApplicationShutdown {
 
   /** Nearest chunks of one owner's documents. The owner filter cannot be left out. */
   async query(request: VectorQuery): Promise<VectorHit[]> {
+    const points = await this.nearest(request, true);
+    return points.map((point) => ({
+      id: String(point.id),
+      score: point.score,
+      payload: toChunkPayload(point.payload),
+    }));
+  }
+
+  /**
+   * Like `query`, for callers that check every candidate in PostgreSQL anyway (search):
+   * ids and scores only, so Qdrant sends, and the client parses, no payloads.
+   */
+  async queryIds(request: VectorQuery): Promise<ScoredPointId[]> {
+    const points = await this.nearest(request, false);
+    return points.map((point) => ({ id: String(point.id), score: point.score }));
+  }
+
+  private async nearest(request: VectorQuery, withPayload: boolean) {
     if (typeof request.ownerId !== 'string' || request.ownerId.length === 0) {
       throw new TypeError('QdrantGateway.query: ownerId is required');
     }
@@ -329,15 +348,11 @@ export class QdrantGateway implements OnModuleInit, OnApplicationShutdown {
         limit: request.limit,
         offset: request.offset,
         score_threshold: request.scoreThreshold,
-        with_payload: true,
+        with_payload: withPayload,
         with_vector: false,
       }),
     );
-    return result.points.map((point) => ({
-      id: String(point.id),
-      score: point.score,
-      payload: toChunkPayload(point.payload),
-    }));
+    return result.points;
   }
 
   /** Points by id (those that exist), without vectors. */

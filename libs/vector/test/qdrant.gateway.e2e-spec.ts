@@ -224,6 +224,20 @@ describe('QdrantGateway against Qdrant', () => {
         limit: 50,
       });
       expect(otherOwnerCollection).toEqual([]);
+
+      // the same ranking and filters without payloads
+      const ids = await gateway.queryIds({ vector: vectorNear(0), ownerId: ownerA, limit: 50 });
+      expect(ids).toEqual(hits.map(({ id, score }) => ({ id, score })));
+      const idsInCollection = await gateway.queryIds({
+        vector: vectorNear(0),
+        ownerId: ownerA,
+        collectionIds: [colA2],
+        limit: 50,
+      });
+      expect(idsInCollection.map((h) => h.id)).toEqual(inCollection.map((h) => h.id));
+      await expect(
+        gateway.queryIds({ vector: vectorNear(0), ownerId: '', limit: 5 }),
+      ).rejects.toThrow(/ownerId/);
     });
 
     it('applies the score threshold as a lower bound', async () => {

@@ -12,6 +12,7 @@ import {
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
+  ApiBody,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -19,6 +20,7 @@ import {
 } from '@nestjs/swagger';
 import {
   Principal as AuthPrincipal,
+  SearchRequest,
   SearchResponse,
   SearchService,
   SimilarDocumentsResponse,
@@ -48,11 +50,16 @@ export class SearchController {
       'fusion of both. Only documents that are completed at their current generation ' +
       'answer. Page with next_cursor.',
   })
+  @ApiBody({ type: SearchRequestDto })
   @ApiOkResponse({ type: SearchResponseDto })
   @ApiBadRequestResponse({ description: 'problem+json naming the invalid field' })
   search(
     @Principal() principal: AuthPrincipal,
-    @Body() body: SearchRequestDto,
+    // Not typed as the DTO on purpose: the global ValidationPipe then leaves the body
+    // alone, and validateSearch (the domain's check, the same for every caller) is the
+    // one validation, instead of class-transformer and class-validator running first
+    // over the same fields. The DTO still documents the body.
+    @Body() body: SearchRequest,
   ): Promise<SearchResponse> {
     return this.searchService.search(principal.ownerId, body);
   }

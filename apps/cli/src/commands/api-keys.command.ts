@@ -135,7 +135,8 @@ export class ApiKeysListCommand extends JsonCommand {
 @SubCommand({
   name: 'revoke',
   arguments: '<id>',
-  description: 'revoke an API key at once (requests with it answer 401)',
+  description:
+    'revoke an API key (requests with it answer 401 within API_KEY_CACHE_TTL_MS, 5 s by default)',
 })
 export class ApiKeysRevokeCommand extends JsonCommand {
   constructor(

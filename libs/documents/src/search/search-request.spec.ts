@@ -31,6 +31,7 @@ describe('validateSearch', () => {
     [{ query: 'x', cursor: 'a', offset: 1 }, /cursor or offset/],
     [{ query: 'x', collection_ids: [] }, /collection_ids/],
     [{ query: 'x', filter: [] }, /filter must be an object/],
+    [{ query: 'x', sort: 'date' }, /search request has unknown fields: sort/],
     [{ query: 'x', filter: { tags: 'a' } }, /unknown fields: tags/],
     [{ query: 'x', filter: { metadata: { a: null } } }, /filter\.metadata\.a/],
     [{ query: 'x', filter: { metadata: { a: { in: [{}] } } } }, /filter\.metadata\.a\.in/],

@@ -31,6 +31,16 @@ export interface ValidFilter {
   createdTo?: Date;
 }
 
+const SEARCH_REQUEST_FIELDS: (keyof SearchRequest)[] = [
+  'query',
+  'mode',
+  'collection_ids',
+  'limit',
+  'cursor',
+  'offset',
+  'score_threshold',
+  'filter',
+];
 const MAX_METADATA_KEYS = 20;
 const MAX_IN_VALUES = 100;
 const MAX_COLLECTIONS = 100;
@@ -135,6 +145,7 @@ export function validateFilter(raw: unknown): ValidFilter {
  */
 export function validateSearch(request: SearchRequest, maxOffset: number): ValidSearch {
   if (!isPlainObject(request)) throw badInput('the search request must be a JSON object');
+  unknownKeys(request, SEARCH_REQUEST_FIELDS, 'the search request');
   if (typeof request.query !== 'string' || request.query.trim().length === 0) {
     throw badInput('query must be a non-empty string');
   }

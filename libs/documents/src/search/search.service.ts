@@ -66,7 +66,7 @@ class Params {
   }
 }
 
-const byScoreThenId = (a: Scored, b: Scored) =>
+const byScoreThenId = (a: { id: string; score: number }, b: { id: string; score: number }) =>
   b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 const HIT_COLUMNS = `c.id::text AS id, c.document_id::text AS document_id, c.ordinal, c.text,
@@ -214,7 +214,7 @@ export class SearchService {
     const threshold = opts.scoreThreshold;
     let exhausted = false;
     for (let round = 0; round < maxSemanticRounds; round++) {
-      const hits = await this.vectors.query({
+      const hits = await this.vectors.queryIds({
         vector,
         ownerId,
         collectionIds: search.collectionIds,
@@ -234,10 +234,14 @@ export class SearchService {
           (!after || isAfter(after, h.score, h.id)),
       );
       if (fresh.length > 0) {
+        // In result order, only the first `need` visible candidates of a round can be
+        // among the best `need` of all rounds: only their rows (and text) are read.
+        fresh.sort(byScoreThenId);
         const rows = await this.visibleChunks(
           ownerId,
           search,
           fresh.map((h) => h.id),
+          opts.need,
         );
         for (const hit of fresh) {
           const row = rows.get(hit.id);
@@ -293,25 +297,41 @@ export class SearchService {
     return rows.length <= cap ? rows.map((r) => r.id) : undefined;
   }
 
-  /** The candidates PostgreSQL lets through, in one statement (owner checked again here). */
+  /**
+   * The candidates PostgreSQL lets through, in one statement (owner checked again here);
+   * with `firstVisible`, only that many, the first in the order of `ids`.
+   */
   private async visibleChunks(
     ownerId: string,
     search: ValidSearch,
     ids: string[],
+    firstVisible?: number,
   ): Promise<Map<string, ChunkRow>> {
     const params = new Params();
     const idsParam = params.add(ids.filter(isUuid));
+    const limit =
+      firstVisible === undefined ? '' : `ORDER BY q.position LIMIT ${params.add(firstVisible)}`;
     const where = [
-      `c.id = ANY(${idsParam}::uuid[])`,
-      `c.generation = d.generation`,
+      `d.id = c.document_id`,
+      `d.generation = c.generation`,
       ...documentConditions(params, ownerId, search),
     ];
+    // Each candidate's document is looked up by its key. A plain join lets the planner
+    // hash every document of the owner (a sequential scan, O(owner's documents)) to
+    // check a few dozen chunks; OFFSET 0 keeps the subquery a per-row index lookup.
     const rows = await this.db.read((m) =>
       rowsOf<ChunkRow>(
         m,
         `SELECT ${HIT_COLUMNS}
-           FROM chunks c JOIN documents d ON d.id = c.document_id
-          WHERE ${where.join(' AND ')}`,
+           FROM unnest(${idsParam}::uuid[]) WITH ORDINALITY AS q(id, position)
+           JOIN chunks c ON c.id = q.id
+          CROSS JOIN LATERAL (
+            SELECT d.filename, d.collection_id, d.mime_type, d.metadata
+              FROM documents d
+             WHERE ${where.join(' AND ')}
+            OFFSET 0
+          ) d
+          ${limit}`,
         params.values,
       ),
     );
@@ -401,44 +421,74 @@ export class SearchService {
     }
     const take = params.add(opts.take);
     const offset = params.add(opts.offset);
-    const statement = (match: string) => `
+    const cap = params.add(this.options.keywordTermCandidates);
+    const visible = (conditions: string[]) =>
+      `FROM chunks c JOIN documents d ON d.id = c.document_id
+        WHERE ${[...base, ...conditions].join(' AND ')}`;
+    const scored = (...conditions: string[]) =>
+      `SELECT c.id, ${score} AS score ${visible(conditions)}`;
+    /** One page of a relation of (id, score). */
+    const page = (scoredRows: string) => `
+      SELECT m.id, m.score FROM (${scoredRows}) m
+      ${keep.length > 0 ? `WHERE ${keep.join(' AND ')}` : ''}
+      ORDER BY m.score DESC, m.id ASC
+      LIMIT ${take} OFFSET ${offset}`;
+    const full = (cte: string) => `(SELECT count(*) FROM ${cte}) >= ${take}`;
+    const short = (cte: string) => `(SELECT count(*) FROM ${cte}) < ${take}`;
+
+    // Chunks holding every word, then (three words or more) all but one: each tier is an
+    // index intersection, and a full page from a tier is exactly the page of the whole
+    // list, because a chunk holding fewer words always scores lower. All tiers are one
+    // statement (one round trip, planned once); a tier after a full page is not run:
+    // its scan sits under a condition on the previous page that PostgreSQL evaluates
+    // first (a one-time filter), so it is never executed.
+    const ctes: string[] = [];
+    const pages: string[] = [];
+    let lastTier: string | undefined;
+    if (terms.length === 2) {
+      ctes.push(`tier1 AS MATERIALIZED (${scored(conditions.join(' AND '))})`);
+      ctes.push(`page1 AS MATERIALIZED (${page('SELECT id, score FROM tier1')})`);
+      pages.push('page1');
+      lastTier = 'tier1';
+    } else if (terms.length > 2) {
+      ctes.push(`page1 AS MATERIALIZED (${page(scored(conditions.join(' AND ')))})`);
+      ctes.push(`tier2 AS MATERIALIZED (${scored(allButOne(conditions), short('page1'))})`);
+      ctes.push(`page2 AS MATERIALIZED (${page('SELECT id, score FROM tier2')})`);
+      pages.push('page1', 'page2');
+      lastTier = 'tier2';
+    }
+    // Chunks holding some of the words, when no tier filled the page: each word
+    // contributes at most its first `keywordTermCandidates` chunks (by id, so every page
+    // sees the same set), plus every chunk of the last tier. A rare word keeps all its
+    // chunks; a word in a fifth of the collection cannot make one request rank twenty
+    // thousand rows. UNION drops the chunks two lists share (their scores are equal).
+    const gates = pages.map(short);
+    // A word's list is chosen by id on narrow rows (row address and id), then its chunks
+    // are scored by row address (a TID scan): sorting thousands of rows with their text
+    // and tsvector cost more than the ranking itself. Both halves run in one statement,
+    // so under one snapshot, where a row address stays the row's.
+    const lists = conditions.map(
+      (condition) =>
+        `(SELECT c.id, ${score} AS score FROM chunks c
+           WHERE c.ctid = ANY(ARRAY(
+             SELECT c.ctid ${visible([condition, ...gates])} ORDER BY c.id LIMIT ${cap})))`,
+    );
+    if (lastTier) lists.push(`(SELECT id, score FROM ${lastTier} WHERE ${gates.join(' AND ')})`);
+    ctes.push(`rest AS MATERIALIZED (${page(lists.join(' UNION '))})`);
+    const chosen = [
+      ...pages.map((name) => `SELECT id, score FROM ${name} WHERE ${full(name)}`),
+      'SELECT id, score FROM rest',
+    ];
+    const statement = `
+      WITH ${ctes.join(',\n')}
       SELECT ${HIT_COLUMNS}, page.score
-        FROM (
-          SELECT m.id, m.score FROM (
-            SELECT c.id, ${score} AS score
-              FROM chunks c JOIN documents d ON d.id = c.document_id
-             WHERE ${[...base, match].join(' AND ')}
-          ) m
-          ${keep.length > 0 ? `WHERE ${keep.join(' AND ')}` : ''}
-          ORDER BY m.score DESC, m.id ASC
-          LIMIT ${take} OFFSET ${offset}
-        ) page
+        FROM (${chosen.join(' UNION ALL ')}) page
         JOIN chunks c ON c.id = page.id
         JOIN documents d ON d.id = c.document_id
        ORDER BY page.score DESC, page.id ASC`;
-    const run = (match: string) =>
-      this.db.read((m) => rowsOf<ChunkRow & { score: number }>(m, statement(match), params.values));
-    // Chunks holding every word, then (three words or more) all but one: each tier is an
-    // index intersection, and a full page from a tier is exactly the page of the whole
-    // list, because a chunk holding fewer words always scores lower.
-    const tiers: string[] = [];
-    if (terms.length > 1) tiers.push(conditions.join(' AND '));
-    if (terms.length > 2) tiers.push(allButOne(conditions));
-    for (const tier of tiers) {
-      const rows = await run(tier);
-      if (rows.length >= opts.take) return toScored(rows);
-    }
-    // Chunks holding some of the words: each word contributes at most its first
-    // `keywordTermCandidates` chunks (by id, so every page sees the same set), plus every
-    // chunk of the last tier. A rare word keeps all its chunks; a word in a fifth of the
-    // collection cannot make one request rank twenty thousand rows.
-    const cap = params.add(this.options.keywordTermCandidates);
-    const ids = (condition: string, limit = '') =>
-      `(SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id
-         WHERE ${[...base, condition].join(' AND ')}${limit})`;
-    const candidates = conditions.map((condition) => ids(condition, ` ORDER BY c.id LIMIT ${cap}`));
-    if (tiers.length > 0) candidates.push(ids(tiers[tiers.length - 1]));
-    return toScored(await run(`c.id IN (${candidates.join(' UNION ')})`));
+    return toScored(
+      await this.db.read((m) => rowsOf<ChunkRow & { score: number }>(m, statement, params.values)),
+    );
   }
 
   // ------------------------------------------------------------------ hybrid
@@ -573,11 +623,16 @@ export class SearchService {
 const toScored = (rows: (ChunkRow & { score: number })[]): Scored[] =>
   rows.map(({ score, ...row }) => ({ id: row.id, row, score: Number(score) }));
 
-/** SQL true when all but at most one of the conditions hold. */
+/**
+ * SQL true when all but at most one of the conditions hold. Parenthesised as a whole:
+ * it is ANDed with the owner and visibility conditions, which an unbracketed OR would
+ * leave applying to its first alternative only.
+ */
 function allButOne(conditions: string[]): string {
-  return conditions
-    .map((_, skip) => `(${conditions.filter((__, i) => i !== skip).join(' AND ')})`)
-    .join(' OR ');
+  const alternatives = conditions.map(
+    (_, skip) => `(${conditions.filter((__, i) => i !== skip).join(' AND ')})`,
+  );
+  return `(${alternatives.join(' OR ')})`;
 }
 
 function hasDocumentFilter(filter: ValidFilter): boolean {
