@@ -44,7 +44,7 @@ export class BenchStack {
     const db = await createTestDatabase(`quarry_bench_${name}`);
     let emulator: SpawnedQdrant | undefined;
     try {
-      // BENCH_SETUP_SQL="DROP INDEX ix_chunks_text_trgm": a schema experiment on the
+      // BENCH_SETUP_SQL="DROP INDEX ix_chunks_text_hangul_trgm": a schema experiment on the
       // benchmark's own database, run after the migrations.
       if (process.env.BENCH_SETUP_SQL) {
         const client = new Client({ connectionString: db.url });

@@ -1,3 +1,4 @@
+import { MIGRATIONS } from '@quarry/db';
 import { createTestDatabase, TestDatabase } from '@quarry/testing';
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -93,7 +94,7 @@ describe('quarry migrate', () => {
     expect(run.stdout).toBe('');
   });
 
-  it('applies the initial migration to a fresh database once, then nothing', async () => {
+  it('applies every migration to a fresh database once, in order, then nothing', async () => {
     const db = await freshDatabase();
     const env = { DATABASE_URL: db.url };
 
@@ -101,7 +102,8 @@ describe('quarry migrate', () => {
     expect(before.code).toBe(1);
     const pending = JSON.parse(before.stdout) as { database: string; pending: string[] };
     expect(pending.database).toBe(db.name);
-    expect(pending.pending).toEqual([expect.stringMatching(/^InitialSchema\d+$/)]);
+    expect(pending.pending).toEqual(MIGRATIONS.map((m) => m.name));
+    expect(pending.pending[0]).toMatch(/^InitialSchema\d+$/);
 
     const first = await quarry(['migrate', '--json'], env);
     expect(first.stderr).toBe('');
@@ -129,7 +131,7 @@ describe('quarry migrate', () => {
     ]);
     expect(runs.map((r) => r.code)).toEqual([0, 0]);
     const applied = runs.flatMap((r) => (JSON.parse(r.stdout) as { applied: string[] }).applied);
-    expect(applied).toEqual([expect.stringMatching(/^InitialSchema\d+$/)]);
+    expect(applied).toEqual(MIGRATIONS.map((m) => m.name));
     expect(await tablesOf(db.url)).toEqual(expect.arrayContaining(MODEL_TABLES));
   });
 });
