@@ -109,13 +109,15 @@ export class DenseVectorStore {
     const dim = this.dim;
     this.vectors.set(vector, slot * dim);
     if (!this.kernel) return;
+    // Written without branches on the sign of each component: with random signs a
+    // mispredicted branch per component costs more than all the arithmetic.
     let maxAbs = 0;
     let sumSq = 0;
     for (let i = 0; i < dim; i++) {
       const v = vector[i];
       sumSq += v * v;
-      const a = v < 0 ? -v : v;
-      if (a > maxAbs) maxAbs = a;
+      const a = Math.abs(v);
+      maxAbs = a > maxAbs ? a : maxAbs;
     }
     const scale = maxAbs / 127;
     const inverse = scale > 0 ? 1 / scale : 0;
@@ -125,7 +127,10 @@ export class DenseVectorStore {
     for (let i = 0; i < dim; i++) {
       const v = vector[i];
       const x = v * inverse;
-      const q = x >= 0 ? (x + 0.5) | 0 : -((0.5 - x) | 0);
+      // Rounded half away from zero: trunc(x) plus trunc(2 × the fraction), which is ±1
+      // exactly when the fraction reaches ±0.5.
+      const t = Math.trunc(x);
+      const q = t + Math.trunc((x - t) * 2);
       row[offset + i] = q;
       const e = v - q * scale;
       errSq += e * e;
