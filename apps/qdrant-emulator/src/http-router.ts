@@ -13,6 +13,8 @@ export interface RequestContext {
   json(): unknown;
   /** The same, parsed off the event loop when the body is large. */
   jsonAsync(): Promise<unknown>;
+  /** An upsert body, likewise, with dense vectors of the plain `{points}` form as Float32Array. */
+  upsertJsonAsync(): Promise<unknown>;
   /** Seconds since the request arrived, for the envelope's `time`. */
   elapsed(): number;
 }
@@ -122,6 +124,13 @@ export class Router {
         if (parsed) return parsed.value;
         if (rawBody.length === 0) return ctx.json();
         const value = await this.parser.parse(rawBody, () => ctx.json());
+        parsed = { value };
+        return value;
+      },
+      upsertJsonAsync: async () => {
+        if (parsed) return parsed.value;
+        if (rawBody.length === 0) return ctx.json();
+        const value = await this.parser.parseUpsert(rawBody, () => ctx.json());
         parsed = { value };
         return value;
       },

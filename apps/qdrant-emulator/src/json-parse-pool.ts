@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { formatJsonError } from './json-error';
 import { QdrantError } from './qdrant-error';
+import { ParsedPoint, parseUpsertBody } from './upsert-body-parser';
 
 interface Extracted {
   floats: Float32Array;
@@ -10,10 +11,19 @@ interface Extracted {
   lengths: Int32Array;
 }
 
+/** A points body the specialised parser read, in columns (see json-parse-worker.ts). */
+interface PointColumns {
+  floats: ArrayBuffer;
+  starts: Int32Array;
+  ids: ParsedPoint['id'][];
+  payloads: ParsedPoint['payload'][];
+}
+
 interface ParseReply {
   id: number;
   value?: unknown;
   extracted?: Extracted | null;
+  columns?: PointColumns;
   error?: string;
 }
 
@@ -53,6 +63,10 @@ export class JsonParsePool {
       pending.reject(QdrantError.format(reply.error));
       return;
     }
+    if (reply.columns) {
+      pending.resolve(fromColumns(reply.columns));
+      return;
+    }
     const value = reply.value;
     const extracted = reply.extracted;
     if (extracted) restore(value, extracted);
@@ -60,6 +74,18 @@ export class JsonParsePool {
   }
 
   parse(body: Buffer, parseInline: () => unknown): Promise<unknown> {
+    return this.send(body, parseInline, false);
+  }
+
+  /**
+   * An upsert body: `{points}` in the plain form is read by the specialised parser (into
+   * Float32Array vectors); anything else, malformed bodies included, as by parse().
+   */
+  parseUpsert(body: Buffer, parseInline: () => unknown): Promise<unknown> {
+    return this.send(body, () => parseUpsertBody(body) ?? parseInline(), true);
+  }
+
+  private send(body: Buffer, parseInline: () => unknown, upsert: boolean): Promise<unknown> {
     if (!this.worker || body.length < OFFLOAD_BYTES) return Promise.resolve().then(parseInline);
     const id = this.nextId++;
     // The worker must own the bytes: hand over a buffer the body fills alone, copy otherwise
@@ -69,7 +95,7 @@ export class JsonParsePool {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker?.postMessage(
-        { id, buffer: owned.buffer, byteOffset: 0, byteLength: owned.length },
+        { id, buffer: owned.buffer, byteOffset: 0, byteLength: owned.length, upsert },
         [owned.buffer as ArrayBuffer],
       );
     });
@@ -80,6 +106,18 @@ export class JsonParsePool {
     this.worker = null;
     if (worker) await worker.terminate();
   }
+}
+
+function fromColumns(columns: PointColumns): { points: ParsedPoint[] } {
+  const floats = new Float32Array(columns.floats);
+  const { starts, ids, payloads } = columns;
+  const points: ParsedPoint[] = new Array(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    const point: ParsedPoint = { id: ids[i], vector: floats.subarray(starts[i], starts[i + 1]) };
+    if (payloads[i] !== undefined) point.payload = payloads[i];
+    points[i] = point;
+  }
+  return { points };
 }
 
 function restore(value: unknown, extracted: Extracted): void {
