@@ -14,6 +14,17 @@ interface ParseRequest {
   byteLength: number;
   /** A `PUT /points` body: try the specialised parser first. */
   upsert?: boolean;
+  /** Send the buffer back with the answer, for the next body. */
+  recycle?: boolean;
+}
+
+/** Posts an answer, with the request's buffer when it is to be reused. */
+function reply(request: ParseRequest, message: object, transfer: ArrayBuffer[]): void {
+  if (request.recycle) {
+    parentPort?.postMessage({ ...message, buffer: request.buffer }, [...transfer, request.buffer]);
+  } else {
+    parentPort?.postMessage(message, transfer);
+  }
 }
 
 type Vec = unknown[];
@@ -87,10 +98,7 @@ parentPort?.on('message', (request: ParseRequest) => {
         payloads[i] = points[i].payload;
       }
       const columns = { floats: floats.buffer as ArrayBuffer, starts, ids, payloads };
-      parentPort?.postMessage({ id: request.id, columns }, [
-        columns.floats,
-        starts.buffer as ArrayBuffer,
-      ]);
+      reply(request, { id: request.id, columns }, [columns.floats, starts.buffer as ArrayBuffer]);
       return;
     }
   }
@@ -99,11 +107,12 @@ parentPort?.on('message', (request: ParseRequest) => {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    parentPort?.postMessage({ id: request.id, error: formatJsonError(text, err) });
+    reply(request, { id: request.id, error: formatJsonError(text, err) }, []);
     return;
   }
   const extracted = extract(value);
-  parentPort?.postMessage(
+  reply(
+    request,
     { id: request.id, value, extracted },
     extracted
       ? [
