@@ -154,7 +154,7 @@ export class CollectionRegistry {
     const ids: number[] = [];
     for (const op of ops) {
       const opId = stored.collection.lastOpId + 1;
-      stored.wal.append(encodeOperation(opId, op));
+      stored.wal.append(encodeOperation(opId, op, true));
       stored.collection.apply(opId, op);
       ids.push(opId);
     }

@@ -163,6 +163,31 @@ describe('DenseVectorStore', () => {
     expect(store.allocate()).toBe(best[0].slot);
   });
 
+  it('keeps every vector where it was written while growing across pages', () => {
+    const dim = 12;
+    const count = 10_000; // more than two pages of slots
+    const store = new DenseVectorStore(dim, 'Dot');
+    const input = (slot: number) =>
+      Float32Array.from({ length: dim }, (_, d) => ((slot * 31 + d * 7) % 101) - 50 + slot / 1e4);
+    for (let i = 0; i < count; i++) {
+      const slot = store.allocate();
+      expect(slot).toBe(i);
+      store.write(slot, store.prepare(input(slot)));
+    }
+    for (const slot of [0, 1, 4095, 4096, 4097, 8191, 8192, count - 1]) {
+      expect(store.view(slot)).toEqual(input(slot));
+      expect(store.read(slot)).toEqual(Array.from(input(slot)));
+    }
+    // Each stored vector, as a query, scores itself exactly: the pre-scan reads the same rows.
+    for (const slot of [3, 4096, 9999]) {
+      const query = input(slot);
+      const [hit] = store.search(query, { k: 1, tieBreak: (a, b) => a - b });
+      const self = query.reduce((sum, v) => sum + v * v, 0);
+      expect(hit.score).toBeGreaterThanOrEqual(Math.fround(self) * (1 - 1e-6));
+      expect(store.exactScore(query, slot)).toBeCloseTo(self, 0);
+    }
+  });
+
   it('normalises cosine vectors and keeps others as given', () => {
     expect(Array.from(new DenseVectorStore(2, 'Cosine').prepare([3, 4]))).toEqual([
       Math.fround(0.6),

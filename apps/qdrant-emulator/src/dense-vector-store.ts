@@ -24,9 +24,13 @@ export interface SearchOptions {
 /** Below this many eligible points an exact scan is cheaper than the quantised pre-scan. */
 const EXACT_SCAN_LIMIT = 4096;
 const PAGE = 65536;
+/** Float vectors live in pages of this many slots, so growing never copies them. */
+const SLOT_SHIFT = 12;
+const SLOTS_PER_PAGE = 1 << SLOT_SHIFT;
+const SLOT_MASK = SLOTS_PER_PAGE - 1;
 
 /**
- * Dense vectors of one name in one collection, in a contiguous Float32Array (exact scores)
+ * Dense vectors of one name in one collection, in Float32Array pages (exact scores)
  * plus, for Cosine and Dot, an int8 copy in WebAssembly memory. A search pre-scans the int8
  * copy with a SIMD kernel, bounds each approximation's error (|q·v − q̃·ṽ| ≤ ‖q−q̃‖‖v‖ +
  * ‖q̃‖‖v−ṽ‖) and re-scores exactly every point whose upper bound reaches the k-th best lower
@@ -37,7 +41,8 @@ export class DenseVectorStore {
   readonly distance: Distance;
   private capacity = 0;
   private used = 0;
-  private vectors = new Float32Array(0);
+  /** Page p holds slots p·4096 … p·4096+4095; the first one grows up to that size. */
+  private pages: Float32Array[] = [];
   private live = new Uint8Array(0);
   private readonly free: number[] = [];
   private count = 0;
@@ -61,7 +66,8 @@ export class DenseVectorStore {
     this.distance = distance;
     this.stride = Math.ceil(dim / 16) * 16;
     this.kernel = distance === 'Cosine' || distance === 'Dot' ? createDotI8Kernel() : null;
-    if (this.kernel) this.outPtr = Math.ceil((this.stride * 2) / 64) * 64;
+    // Kernel memory: [int16 query][int8 rows, fixed place][int32 scores, after the rows].
+    if (this.kernel) this.basePtr = Math.ceil((this.stride * 2) / 64) * 64;
   }
 
   get size(): number {
@@ -107,15 +113,17 @@ export class DenseVectorStore {
   /** Writes an already prepared vector into a slot. */
   write(slot: number, vector: Float32Array): void {
     const dim = this.dim;
-    this.vectors.set(vector, slot * dim);
+    this.pages[slot >> SLOT_SHIFT].set(vector, (slot & SLOT_MASK) * dim);
     if (!this.kernel) return;
+    // Written without branches on the sign of each component: with random signs a
+    // mispredicted branch per component costs more than all the arithmetic.
     let maxAbs = 0;
     let sumSq = 0;
     for (let i = 0; i < dim; i++) {
       const v = vector[i];
       sumSq += v * v;
-      const a = v < 0 ? -v : v;
-      if (a > maxAbs) maxAbs = a;
+      const a = Math.abs(v);
+      maxAbs = a > maxAbs ? a : maxAbs;
     }
     const scale = maxAbs / 127;
     const inverse = scale > 0 ? 1 / scale : 0;
@@ -125,7 +133,10 @@ export class DenseVectorStore {
     for (let i = 0; i < dim; i++) {
       const v = vector[i];
       const x = v * inverse;
-      const q = x >= 0 ? (x + 0.5) | 0 : -((0.5 - x) | 0);
+      // Rounded half away from zero: trunc(x) plus trunc(2 × the fraction), which is ±1
+      // exactly when the fraction reaches ±0.5.
+      const t = Math.trunc(x);
+      const q = t + Math.trunc((x - t) * 2);
       row[offset + i] = q;
       const e = v - q * scale;
       errSq += e * e;
@@ -137,17 +148,27 @@ export class DenseVectorStore {
   }
 
   read(slot: number): number[] {
-    return Array.from(this.vectors.subarray(slot * this.dim, (slot + 1) * this.dim));
+    return Array.from(this.view(slot));
   }
 
   view(slot: number): Float32Array {
-    return this.vectors.subarray(slot * this.dim, (slot + 1) * this.dim);
+    const base = (slot & SLOT_MASK) * this.dim;
+    return this.pages[slot >> SLOT_SHIFT].subarray(base, base + this.dim);
   }
 
   private grow(capacity: number): void {
-    const vectors = new Float32Array(capacity * this.dim);
-    vectors.set(this.vectors.subarray(0, this.used * this.dim));
-    this.vectors = vectors;
+    // Only the first page is ever copied (while it is smaller than a page); new memory costs a
+    // page fault per 4 KiB on first touch, and a copy of every vector at each doubling would
+    // touch it all again.
+    const first = Math.min(capacity, SLOTS_PER_PAGE) * this.dim;
+    if (this.pages.length === 0 || this.pages[0].length < first) {
+      const page = new Float32Array(first);
+      if (this.pages.length > 0) page.set(this.pages[0]);
+      this.pages[0] = page;
+    }
+    while (this.pages.length * SLOTS_PER_PAGE < capacity) {
+      this.pages.push(new Float32Array(SLOTS_PER_PAGE * this.dim));
+    }
     const live = new Uint8Array(capacity);
     live.set(this.live);
     this.live = live;
@@ -161,23 +182,21 @@ export class DenseVectorStore {
       this.errNorms = grown(this.errNorms);
       this.norms = grown(this.norms);
       const memory = this.kernel.memory;
-      const newBase = Math.ceil((this.outPtr + capacity * 4) / 64) * 64;
-      const needed = newBase + capacity * this.stride;
+      // The rows stay where they are; the scores (scratch) move past the grown rows.
+      this.outPtr = Math.ceil((this.basePtr + capacity * this.stride) / 64) * 64;
+      const needed = this.outPtr + capacity * 4;
       if (needed > memory.buffer.byteLength) {
         memory.grow(Math.ceil((needed - memory.buffer.byteLength) / PAGE));
       }
-      const bytes = new Uint8Array(memory.buffer);
-      bytes.copyWithin(newBase, this.basePtr, this.basePtr + this.used * this.stride);
-      this.basePtr = newBase;
       this.int8 = new Int8Array(memory.buffer);
     }
     this.capacity = capacity;
   }
 
   exactScore(query: Float32Array, slot: number): number {
-    const v = this.vectors;
+    const v = this.pages[slot >> SLOT_SHIFT];
     const dim = this.dim;
-    const base = slot * dim;
+    const base = (slot & SLOT_MASK) * dim;
     let sum = 0;
     switch (this.distance) {
       case 'Cosine':

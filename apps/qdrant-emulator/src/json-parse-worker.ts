@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { formatJsonError } from './json-error';
+import { parseUpsertBody } from './upsert-body-parser';
 
 /**
  * Parses large upsert bodies off the event loop. Dense vectors (arrays of numbers) are moved
@@ -11,6 +12,19 @@ interface ParseRequest {
   buffer: ArrayBuffer;
   byteOffset: number;
   byteLength: number;
+  /** A `PUT /points` body: try the specialised parser first. */
+  upsert?: boolean;
+  /** Send the buffer back with the answer, for the next body. */
+  recycle?: boolean;
+}
+
+/** Posts an answer, with the request's buffer when it is to be reused. */
+function reply(request: ParseRequest, message: object, transfer: ArrayBuffer[]): void {
+  if (request.recycle) {
+    parentPort?.postMessage({ ...message, buffer: request.buffer }, [...transfer, request.buffer]);
+  } else {
+    parentPort?.postMessage(message, transfer);
+  }
 }
 
 type Vec = unknown[];
@@ -66,16 +80,39 @@ function extract(
 }
 
 parentPort?.on('message', (request: ParseRequest) => {
-  const text = Buffer.from(request.buffer, request.byteOffset, request.byteLength).toString('utf8');
+  const bytes = Buffer.from(request.buffer, request.byteOffset, request.byteLength);
+  if (request.upsert) {
+    const parsed = parseUpsertBody(bytes);
+    if (parsed) {
+      // The points in columns: one transferred Float32Array, a few plain arrays to clone.
+      const points = parsed.points;
+      const floats = points.length > 0 ? points[0].vector : new Float32Array(0);
+      const starts = new Int32Array(points.length + 1);
+      const ids = new Array<unknown>(points.length);
+      const payloads = new Array<unknown>(points.length);
+      for (let i = 0; i < points.length; i++) {
+        const v = points[i].vector;
+        starts[i] = v.byteOffset / 4;
+        starts[i + 1] = starts[i] + v.length;
+        ids[i] = points[i].id;
+        payloads[i] = points[i].payload;
+      }
+      const columns = { floats: floats.buffer as ArrayBuffer, starts, ids, payloads };
+      reply(request, { id: request.id, columns }, [columns.floats, starts.buffer as ArrayBuffer]);
+      return;
+    }
+  }
+  const text = bytes.toString('utf8');
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    parentPort?.postMessage({ id: request.id, error: formatJsonError(text, err) });
+    reply(request, { id: request.id, error: formatJsonError(text, err) }, []);
     return;
   }
   const extracted = extract(value);
-  parentPort?.postMessage(
+  reply(
+    request,
     { id: request.id, value, extracted },
     extracted
       ? [

@@ -108,8 +108,9 @@ export function registerPointRoutes(router: Router, registry: CollectionRegistry
     router.add(method, path, async (ctx) => {
       const name = ctx.params[0];
       registry.get(name);
-      // Upsert bodies can be megabytes of numbers: parse them off the event loop.
-      const body = kind === 'upsert' ? await ctx.jsonAsync() : ctx.json();
+      // Upsert bodies can be megabytes of numbers: read them straight into float32, off the
+      // event loop when they are large.
+      const body = kind === 'upsert' ? await ctx.upsertJsonAsync() : ctx.json();
       if (body === undefined)
         throw QdrantError.format('EOF while parsing a value at line 1 column 0');
       const op = toOperation(registry.get(name), kind, body);

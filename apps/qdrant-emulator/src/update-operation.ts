@@ -38,8 +38,15 @@ interface EncodedPoint {
   sparse?: Record<string, SparseVector>;
 }
 
-/** Binary form: [u32 header length][header JSON][float32 vectors of every point, in order]. */
-export function encodeOperation(opId: number, op: UpdateOperation): Buffer {
+let scratch = Buffer.alloc(0);
+
+/**
+ * Binary form: [u32 header length][header JSON][float32 vectors of every point, in order].
+ * With `transient` the record is written into memory reused by the next transient call (the
+ * write-ahead log writes it out at once): an upsert of 1000 384-dim points is 1.6 MB, and
+ * fresh memory of that size costs more in page faults than encoding it.
+ */
+export function encodeOperation(opId: number, op: UpdateOperation, transient = false): Buffer {
   if (op.type !== 'upsert' && op.type !== 'update_vectors') {
     const header = Buffer.from(JSON.stringify({ opId, op }));
     const out = Buffer.allocUnsafe(4 + header.length);
@@ -59,14 +66,22 @@ export function encodeOperation(opId: number, op: UpdateOperation): Buffer {
     if (p.sparse.size > 0) encoded.sparse = Object.fromEntries(p.sparse);
     return encoded;
   });
-  const header = Buffer.from(JSON.stringify({ opId, op: { type: op.type, points } }));
-  const out = Buffer.allocUnsafe(4 + header.length + floats * 4);
-  out.writeUInt32LE(header.length, 0);
-  header.copy(out, 4);
-  let offset = 4 + header.length;
+  const header = JSON.stringify({ opId, op: { type: op.type, points } });
+  const headerBytes = Buffer.byteLength(header);
+  const size = 4 + headerBytes + floats * 4;
+  let out: Buffer;
+  if (transient) {
+    if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.ceil(size * 1.25));
+    out = scratch.subarray(0, size);
+  } else {
+    out = Buffer.allocUnsafe(size);
+  }
+  out.writeUInt32LE(headerBytes, 0);
+  out.write(header, 4, 'utf8');
+  let offset = 4 + headerBytes;
   for (const p of op.points) {
     for (const vec of p.dense.values()) {
-      Buffer.from(vec.buffer, vec.byteOffset, vec.byteLength).copy(out, offset);
+      out.set(new Uint8Array(vec.buffer, vec.byteOffset, vec.byteLength), offset);
       offset += vec.byteLength;
     }
   }

@@ -73,4 +73,22 @@ describe('WriteAheadLog', () => {
       op: { type: 'delete', ids: [1, 2] },
     });
   });
+
+  it('encodes into reused memory when asked, leaving other records alone', () => {
+    const upsert = (id: number, values: number[], payload: Record<string, string>) => ({
+      type: 'upsert' as const,
+      points: [
+        { id, payload, dense: new Map([['', Float32Array.from(values)]]), sparse: new Map() },
+      ],
+    });
+    const kept = encodeOperation(1, upsert(1, [1, 2, 3], { t: 'é' }));
+    const first = encodeOperation(2, upsert(2, [4, 5, 6], { t: '한국어' }), true);
+    expect(decodeOperation(first)).toEqual({ opId: 2, op: upsert(2, [4, 5, 6], { t: '한국어' }) });
+    // The same bytes as a record of its own.
+    expect(first.equals(encodeOperation(2, upsert(2, [4, 5, 6], { t: '한국어' })))).toBe(true);
+    const second = encodeOperation(3, upsert(3, [7, 8, 9, 10], { t: 'x' }), true);
+    expect(second.buffer).toBe(first.buffer);
+    expect(decodeOperation(second)).toEqual({ opId: 3, op: upsert(3, [7, 8, 9, 10], { t: 'x' }) });
+    expect(decodeOperation(kept)).toEqual({ opId: 1, op: upsert(1, [1, 2, 3], { t: 'é' }) });
+  });
 });

@@ -106,6 +106,70 @@ describe('points API', () => {
     }
   });
 
+  // Large enough (~0.5 MB) to be parsed off the event loop, as bulk loads are.
+  const bulk = (count: number) =>
+    Array.from({ length: count }, (_, i) => ({
+      id: i,
+      vector: [((i % 7) - 3) * 0.123456789, -1e-3 * i, 2.5e2, i % 5 === 0 ? -0.0 : 1 / (i + 1)],
+      payload: { n: i, title: `문서 ${i} — ünïcödé ✓`, tags: ['a', `t${i % 3}`] },
+    }));
+
+  it('stores a large upsert body exactly as a small one', async () => {
+    const points = bulk(4000);
+    const res = await q.raw('PUT', `/collections/${name}/points?wait=true`, { points });
+    expect(res.status).toBe(200);
+    expect(res.body.result.status).toBe('completed');
+    await expect(q.client.count(name, { exact: true })).resolves.toEqual({ count: 4000 });
+    const ids = [0, 1, 5, 1234, 3999];
+    const stored = await q.client.retrieve(name, { ids, with_vector: true, with_payload: true });
+    // The same points sent in a small body, one request each, must come back identical.
+    const small = q.collectionName('pts_small');
+    await q.client.createCollection(small, { vectors: { size: 4, distance: 'Cosine' } });
+    for (const id of ids) {
+      await q.client.upsert(small, { wait: true, points: [points[id]] });
+    }
+    const reference = await q.client.retrieve(small, {
+      ids,
+      with_vector: true,
+      with_payload: true,
+    });
+    const byId = (list: typeof stored) => [...list].sort((a, b) => Number(a.id) - Number(b.id));
+    expect(byId(stored)).toEqual(byId(reference));
+    expect(byId(stored)[3].payload).toEqual(points[1234].payload);
+    const vector = byId(stored)[2].vector as number[];
+    const input = points[5].vector;
+    const norm = Math.hypot(...input);
+    input.forEach((v, d) => expect(vector[d]).toBeCloseTo(v / norm, 6));
+  });
+
+  it('rejects a large malformed or invalid upsert body as it does a small one', async () => {
+    const text = JSON.stringify({ points: bulk(4000) });
+    const truncated = await q.raw('PUT', `/collections/${name}/points?wait=true`, undefined, {
+      text: text.slice(0, text.length - 100),
+      invalidRequest: true,
+    });
+    expect(truncated.status).toBe(400);
+    expect(truncated.body.status.error).toMatch(/^Format error in JSON body: /);
+    const points = bulk(4000);
+    points[2500].vector = [1, 2, 3];
+    const wrongDim = await q.raw('PUT', `/collections/${name}/points?wait=true`, { points });
+    expect(wrongDim.status).toBe(400);
+    expect(wrongDim.body.status.error).toBe(
+      'Wrong input: Vector dimension error: expected dim: 4, got 3',
+    );
+    const badIds = bulk(4000) as Array<{ id: unknown }>;
+    badIds[3000].id = -5;
+    const badId = await q.raw(
+      'PUT',
+      `/collections/${name}/points?wait=true`,
+      { points: badIds },
+      { invalidRequest: true },
+    );
+    expect(badId.status).toBe(400);
+    expect(badId.body.status.error).toMatch(/^Format error in JSON body: /);
+    await expect(q.client.count(name, { exact: true })).resolves.toEqual({ count: 0 });
+  });
+
   it('normalises cosine vectors when storing them', async () => {
     await q.client.upsert(name, { wait: true, points: [{ id: 1, vector: [3, 0, 4, 0] }] });
     const [point] = await q.client.retrieve(name, { ids: [1], with_vector: true });
