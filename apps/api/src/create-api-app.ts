@@ -18,6 +18,8 @@ export async function createApiApp(
   );
   app.useLogger(app.get(Logger));
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  // No ETag hashing of every JSON answer: the API's answers are live state, never revalidated.
+  app.set('etag', false);
   app.use(helmet());
   // Text uploads arrive as JSON: leave room for UPLOAD_MAX_BYTES of text plus its
   // escaping; the exact limit is checked on the decoded text (413 with the numbers).

@@ -3,6 +3,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { MetricsService } from './metrics.service';
+import { requestLogSerializers } from './request-log-serializers';
 import { ShutdownCoordinator } from './shutdown-coordinator';
 
 export interface ObservabilityOptions {
@@ -42,6 +43,9 @@ export class ObservabilityModule {
               return typeof given === 'string' && given.length <= 128 ? given : randomUUID();
             },
             customProps: (req: IncomingMessage) => ({ request_id: (req as { id?: unknown }).id }),
+            // One short line per request: what was asked and how it ended. Headers stay out
+            // (nothing to mask, nothing to serialise on every request).
+            serializers: requestLogSerializers,
             autoLogging: { ignore: (req: IncomingMessage) => isProbe(req.url) },
             transport: options.pretty
               ? {
