@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { formatJsonError } from './json-error';
 import { QdrantError } from './qdrant-error';
-import { ParsedPoint, parseUpsertBody } from './upsert-body-parser';
+import { ParsedPoint, parseUpsertBody, pointsOf } from './upsert-body-parser';
 
 interface Extracted {
   floats: Float32Array;
@@ -151,15 +151,8 @@ export class JsonParsePool {
 }
 
 function fromColumns(columns: PointColumns): { points: ParsedPoint[] } {
-  const floats = new Float32Array(columns.floats);
   const { starts, ids, payloads } = columns;
-  const points: ParsedPoint[] = new Array(ids.length);
-  for (let i = 0; i < ids.length; i++) {
-    const point: ParsedPoint = { id: ids[i], vector: floats.subarray(starts[i], starts[i + 1]) };
-    if (payloads[i] !== undefined) point.payload = payloads[i];
-    points[i] = point;
-  }
-  return { points };
+  return { points: pointsOf(new Float32Array(columns.floats), starts, ids, payloads) };
 }
 
 function restore(value: unknown, extracted: Extracted): void {

@@ -101,13 +101,7 @@ class UpsertBodyParser {
     // One buffer the caller owns: cut to size, so the scratch space is reused next time.
     const floats = this.floats.slice(0, this.used);
     starts.push(this.used);
-    const points: ParsedPoint[] = new Array(ids.length);
-    for (let i = 0; i < ids.length; i++) {
-      const point: ParsedPoint = { id: ids[i], vector: floats.subarray(starts[i], starts[i + 1]) };
-      if (payloads[i] !== undefined) point.payload = payloads[i];
-      points[i] = point;
-    }
-    return { points };
+    return { points: pointsOf(floats, starts, ids, payloads) };
   }
 
   private point(
@@ -401,4 +395,20 @@ function grow(floats: Float32Array): Float32Array {
   next.set(floats);
   shared = next;
   return next;
+}
+
+/** Points over one float buffer: point i's vector is `floats[starts[i], starts[i + 1])`. */
+export function pointsOf(
+  floats: Float32Array,
+  starts: ArrayLike<number>,
+  ids: readonly PointId[],
+  payloads: readonly ParsedPoint['payload'][],
+): ParsedPoint[] {
+  const points: ParsedPoint[] = new Array(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    const point: ParsedPoint = { id: ids[i], vector: floats.subarray(starts[i], starts[i + 1]) };
+    if (payloads[i] !== undefined) point.payload = payloads[i];
+    points[i] = point;
+  }
+  return points;
 }
