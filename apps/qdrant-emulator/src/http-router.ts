@@ -120,6 +120,16 @@ export class Router {
           ? chunks[0]
           : Buffer.concat(chunks);
     let parsed: { value: unknown } | null = null;
+    // The body is parsed at most once, by whichever parser the route asks for first.
+    const parseOnce = async (
+      parse: (body: Buffer, fallback: () => unknown) => Promise<unknown>,
+    ): Promise<unknown> => {
+      if (parsed) return parsed.value;
+      if (rawBody.length === 0) return ctx.json();
+      const value = await parse(rawBody, () => ctx.json());
+      parsed = { value };
+      return value;
+    };
     const ctx: RequestContext = {
       params: match.slice(1).map((p) => decodeURIComponent(p)),
       query: url.searchParams,
@@ -141,20 +151,8 @@ export class Router {
         }
         return parsed.value;
       },
-      jsonAsync: async () => {
-        if (parsed) return parsed.value;
-        if (rawBody.length === 0) return ctx.json();
-        const value = await this.parser.parse(rawBody, () => ctx.json());
-        parsed = { value };
-        return value;
-      },
-      upsertJsonAsync: async () => {
-        if (parsed) return parsed.value;
-        if (rawBody.length === 0) return ctx.json();
-        const value = await this.parser.parseUpsert(rawBody, () => ctx.json());
-        parsed = { value };
-        return value;
-      },
+      jsonAsync: () => parseOnce((body, fallback) => this.parser.parse(body, fallback)),
+      upsertJsonAsync: () => parseOnce((body, fallback) => this.parser.parseUpsert(body, fallback)),
     };
     try {
       const result = await route.handler(ctx);
