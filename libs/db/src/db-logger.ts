@@ -36,6 +36,11 @@ export class DbLogger implements TypeOrmLogger {
       queryRunner?.getReplicationMode() === 'slave' && isReplicated(queryRunner)
         ? 'replica'
         : 'primary';
+    this.logSlowStatement(pool, time, query);
+  }
+
+  /** The same for a statement sent on a pool directly (preparedRead), which knows its pool. */
+  logSlowStatement(pool: PoolRole, time: number, query: string): void {
     const statement = truncateStatement(query);
     this.logger.warn(`slow query on ${pool} (${time} ms): ${statement}`);
     this.events.emit('slow-query', { pool, durationMs: time, query: statement });

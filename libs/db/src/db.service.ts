@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, EntityTarget, ObjectLiteral, Repository } from 'typeorm';
 import { poolStats, PoolStats } from './data-source.factory';
-import { retryRead } from './read-retry';
+import { preparedRead, retryRead } from './read-retry';
 import {
   getManager,
   getRepository,
@@ -30,6 +30,14 @@ export class DbService {
   /** An idempotent read, retried once on a fresh connection if its connection died. */
   read<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
     return retryRead(this.dataSource, fn);
+  }
+
+  /**
+   * One idempotent SELECT of a fixed shape as a named statement, planned once per
+   * connection: for short lookups on a request path (see preparedRead).
+   */
+  readPrepared<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return preparedRead<T>(this.dataSource, sql, params);
   }
 
   transaction<T>(

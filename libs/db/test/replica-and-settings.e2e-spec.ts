@@ -6,6 +6,7 @@ import {
   DbHealthIndicator,
   getRepository,
   poolStats,
+  preparedRead,
   retryRead,
   SlowQueryEvent,
   withTransaction,
@@ -53,6 +54,13 @@ describe('read replica routing', () => {
     await expect(withTransaction(ds, () => retryRead(ds, nodeOf))).resolves.toBe('primary');
   });
 
+  it('sends prepared reads to the replica, and inside a transaction to the primary', async () => {
+    const sql = `SELECT current_setting('quarry.node', true) AS node`;
+    const node = async () => (await preparedRead<{ node: string }>(ds, sql))[0].node;
+    await expect(node()).resolves.toBe('replica');
+    await expect(withTransaction(ds, node)).resolves.toBe('primary');
+  });
+
   it('keeps a pool per node: repository writes on the primary, reads through retryRead on the replica', async () => {
     await getRepository(ds, Collection).save({ ownerId: 'replica-test', name: 'a' });
     const seen: string[] = [];
@@ -73,6 +81,8 @@ describe('read replica routing', () => {
     await withTransaction(ds, (m) => m.query(`SELECT pg_sleep(0.15) /* primary_slow */`));
     expect(slow.find((e) => e.query.includes('replica_slow'))?.pool).toBe('replica');
     expect(slow.find((e) => e.query.includes('primary_slow'))?.pool).toBe('primary');
+    await preparedRead(ds, `SELECT pg_sleep(0.15) /* prepared_slow */`);
+    expect(slow.find((e) => e.query.includes('prepared_slow'))?.pool).toBe('replica');
   });
 
   it('falls back to the primary when the replica goes away', async () => {

@@ -7,6 +7,7 @@ import {
   DbEvents,
   isConnectionLost,
   poolStats,
+  preparedRead,
   retryRead,
   withTransaction,
 } from '@quarry/db';
@@ -176,6 +177,21 @@ describe('connection resilience', () => {
     await expect(read).rejects.toBeInstanceOf(ConnectionLostError);
     await expect(read).rejects.toThrow(/database connection lost during read/);
     expect(calls).toBe(2);
+  });
+
+  it('retries a prepared read once on a fresh connection when its connection dies', async () => {
+    const read = preparedRead(ds, `SELECT 42 AS answer FROM pg_sleep(0.5) /* prepared_retry */`);
+    await terminateWhen('prepared_retry', true);
+    await expect(read).resolves.toEqual([{ answer: 42 }]);
+  });
+
+  it('gives up on a prepared read after one retry with ConnectionLostError', async () => {
+    const read = preparedRead(ds, `SELECT 1 FROM pg_sleep(5) /* prepared_twice */`);
+    read.catch(() => undefined);
+    await terminateWhen('prepared_twice', true);
+    await sleep(150);
+    await terminateWhen('prepared_twice', true);
+    await expect(read).rejects.toBeInstanceOf(ConnectionLostError);
   });
 
   it('surfaces a transaction whose connection died mid-statement, with nothing committed and no poisoned state', async () => {
