@@ -6,11 +6,11 @@
  * document is `completed`). efficiency = pipeline time ÷ end-to-end time; goal ≥ 0.85.
  *   npm run bench:ingest   → bench/results/ingest.json
  *
- * Concurrency, on purpose the same on both sides: the pipeline runs one document at a time
- * on one event loop; the system runs one worker process with its production default
- * WORKER_CONCURRENCY (2), whose extraction of PDF/DOCX happens in a thread and whose
- * embedding runs on the worker's own event loop, so two jobs overlap only their I/O
- * (PostgreSQL, Qdrant), as two pipeline documents could. The uploads go in from
+ * Concurrency: the pipeline runs one document at a time on one event loop; the system runs
+ * one worker process with its default WORKER_CONCURRENCY (4, as compose and the k8s
+ * overlays run it), whose extraction of PDF/DOCX happens in a thread and whose embedding
+ * runs on the worker's own event loop: the CPU work is as sequential as the pipeline's,
+ * and the jobs overlap only their waits (PostgreSQL, Qdrant). The uploads go in from
  * BENCH_UPLOAD_CLIENTS (8) concurrent clients, as fast as the api takes them: the worker
  * always has work queued. Runs are ordered pipeline, system, system, pipeline (ABBA) so a
  * trend in the shared machine's load falls on both alike.
@@ -305,7 +305,7 @@ async function main(): Promise<void> {
         rounds: ROUNDS,
         order,
         uploadClients: UPLOAD_CLIENTS,
-        worker: 'one process, NODE_ENV=production, WORKER_CONCURRENCY default (2)',
+        worker: 'one process, NODE_ENV=production, WORKER_CONCURRENCY default (4)',
         pipeline:
           'this process, sequential, same extractor, chunker, embedder, batch size and Qdrant gateway',
       },
