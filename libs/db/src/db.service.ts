@@ -6,6 +6,8 @@ import {
   getManager,
   getRepository,
   isInTransaction,
+  oneTripTransaction,
+  StatementResult,
   TransactionOptions,
   withTransaction,
 } from './transaction';
@@ -45,6 +47,11 @@ export class DbService {
     options: TransactionOptions = {},
   ): Promise<T> {
     return withTransaction(this.dataSource, fn, options);
+  }
+
+  /** BEGIN, the statements and COMMIT in one round trip (see oneTripTransaction). */
+  oneTripTransaction(statements: string[]): Promise<StatementResult[]> {
+    return oneTripTransaction(this.dataSource, statements);
   }
 
   inTransaction(): boolean {

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResult } from 'pg';
 import { Client } from 'pg';
 import type {
   DataSource,
@@ -154,6 +154,63 @@ export async function withTransaction<T>(
   } finally {
     if (discard) await discardConnection(runner, client);
     else await runner.release();
+  }
+}
+
+/** What one statement of a oneTripTransaction answered. */
+export interface StatementResult<T = Record<string, unknown>> {
+  rows: T[];
+  rowCount: number;
+}
+
+/**
+ * A short transaction in one round trip: BEGIN, the statements and COMMIT go to the
+ * primary as one simple-protocol query. Each statement still takes its own snapshot, as
+ * when they are sent one by one (a data-modifying CTE would run them all on the snapshot
+ * from before a lock wait), but the connection is taken for one exchange instead of one
+ * per statement. The simple protocol has no parameters: callers inline only values they
+ * validated (numbers, uuids) or quoted with pg's escapeLiteral. The server skips what
+ * follows a failed statement; the connection, its transaction aborted, is then destroyed
+ * by the pool, never reused. The same budget as withTransaction (statement_timeout for
+ * the whole exchange) and the same commit/rollback events. Not for use inside
+ * withTransaction. Answers each statement's rows and row count, in order.
+ */
+export async function oneTripTransaction(
+  dataSource: DataSource,
+  statements: string[],
+  options: Pick<TransactionOptions, 'timeoutMs'> = {},
+): Promise<StatementResult[]> {
+  if (currentContext(dataSource)) {
+    throw new Error('oneTripTransaction cannot run inside withTransaction');
+  }
+  const runtime = dbRuntimeOf(dataSource);
+  const timeoutMs =
+    options.timeoutMs ?? runtime?.options.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS;
+  const budget = Math.ceil(timeoutMs) + SERVER_LIMIT_SLACK_MS;
+  const text = [
+    'BEGIN',
+    `SET LOCAL statement_timeout = ${budget}`,
+    ...statements.map((statement) => statement.trim().replace(/;$/, '')),
+    'COMMIT',
+  ].join(';\n');
+  const pool = (dataSource.driver as unknown as { master: Pool }).master;
+  const started = Date.now();
+  try {
+    const results = (await pool.query(text)) as unknown as QueryResult[];
+    runtime?.events.emit('commit', { durationMs: Date.now() - started });
+    return results
+      .slice(2, -1)
+      .map((result) => ({ rows: result.rows, rowCount: result.rowCount ?? 0 }));
+  } catch (err) {
+    const lost = classifyDbError(err).kind === 'connection-lost';
+    runtime?.events.emit('rollback', {
+      durationMs: Date.now() - started,
+      reason: lost ? 'connection-lost' : 'error',
+      error: err instanceof Error ? err.message : String(err),
+    });
+    // A lost connection may have lost it after COMMIT arrived: the outcome is unknown.
+    if (lost) throw new ConnectionLostError(err, 'one-trip transaction (the outcome is unknown)');
+    throw toDbError(err, { acquireTimeoutMs: runtime?.options.acquireTimeoutMs });
   }
 }
 

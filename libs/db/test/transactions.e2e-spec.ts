@@ -6,11 +6,13 @@ import {
   getManager,
   getRepository,
   isInTransaction,
+  oneTripTransaction,
   RollbackEvent,
   TransactionTimeoutError,
   withTransaction,
 } from '@quarry/db';
 import { createTestDatabase, documentFactory, testDbOptions, TestDatabase } from '@quarry/testing';
+import { Client } from 'pg';
 import { DataSource, QueryFailedError } from 'typeorm';
 
 describe('withTransaction', () => {
@@ -189,5 +191,85 @@ describe('withTransaction', () => {
       async (m) => (await m.query(`SHOW transaction_isolation`))[0].transaction_isolation as string,
     );
     expect(defaultLevel).toBe('read committed');
+  });
+});
+
+describe('oneTripTransaction', () => {
+  let db: TestDatabase;
+  let ds: DataSource;
+  let other: Client;
+  const events = new DbEvents();
+
+  beforeAll(async () => {
+    db = await createTestDatabase('db_one_trip', { migrate: false });
+    ds = createDataSource(testDbOptions(db.url, { poolMax: 2 }), { events });
+    await ds.initialize();
+    await ds.query(`CREATE TABLE items (id int PRIMARY KEY, owner text NOT NULL, state text)`);
+    await ds.query(`CREATE TABLE parts (item_id int NOT NULL, n int NOT NULL)`);
+    other = new Client({ connectionString: db.url });
+    await other.connect();
+  });
+
+  afterAll(async () => {
+    await other?.end();
+    await ds?.destroy();
+    await db?.drop();
+  });
+
+  it('commits every statement and answers each one’s rows and row count, in order', async () => {
+    const commits: number[] = [];
+    events.on('commit', (e) => commits.push(e.durationMs));
+    const results = await oneTripTransaction(ds, [
+      `INSERT INTO items VALUES (1, 'a', 'new'), (2, 'a', 'new')`,
+      `UPDATE items SET state = 'done' WHERE id = 1 RETURNING id, state`,
+      `SELECT count(*)::int AS n FROM items`,
+    ]);
+    expect(results).toEqual([
+      { rows: [], rowCount: 2 },
+      { rows: [{ id: 1, state: 'done' }], rowCount: 1 },
+      { rows: [{ n: 2 }], rowCount: 1 },
+    ]);
+    expect(commits).toHaveLength(1);
+  });
+
+  it('undoes the earlier statements when a later one fails, and the pool stays usable', async () => {
+    const rollbacks: RollbackEvent[] = [];
+    events.on('rollback', (e) => rollbacks.push(e));
+    await expect(
+      oneTripTransaction(ds, [
+        `INSERT INTO items VALUES (10, 'b', 'new')`,
+        `INSERT INTO items VALUES (10, 'b', 'again')`,
+      ]),
+    ).rejects.toMatchObject({ code: '23505' });
+    expect(rollbacks).toEqual([expect.objectContaining({ reason: 'error' })]);
+    // Both connections of the pool answer, neither is left in the aborted transaction.
+    const answers = await Promise.all(
+      [1, 2].map(() => ds.query(`SELECT count(*)::int AS n FROM items WHERE id = 10`)),
+    );
+    expect(answers).toEqual([[{ n: 0 }], [{ n: 0 }]]);
+  });
+
+  it('gives each statement its own snapshot, taken after the lock it waited for', async () => {
+    await ds.query(`INSERT INTO items VALUES (20, 'c', 'new')`);
+    // Another session holds the row and adds a part; it commits while the trip waits.
+    await other.query('BEGIN');
+    await other.query(`UPDATE items SET state = 'busy' WHERE id = 20`);
+    await other.query(`INSERT INTO parts VALUES (20, 1)`);
+    const trip = oneTripTransaction(ds, [
+      `SELECT state FROM items WHERE id = 20 FOR UPDATE`,
+      `DELETE FROM parts WHERE item_id = 20`,
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await other.query('COMMIT');
+    const [locked, deleted] = await trip;
+    expect(locked.rows).toEqual([{ state: 'busy' }]);
+    // A single statement (a data-modifying CTE) would not see the part committed meanwhile.
+    expect(deleted.rowCount).toBe(1);
+  });
+
+  it('refuses to run inside withTransaction', async () => {
+    await expect(withTransaction(ds, () => oneTripTransaction(ds, [`SELECT 1`]))).rejects.toThrow(
+      /inside withTransaction/,
+    );
   });
 });

@@ -11,9 +11,10 @@ import {
   type SupportedMimeType,
 } from '@quarry/pipeline';
 import { ChunkPoint, QdrantGateway, pointIdFor } from '@quarry/vector';
+import { escapeLiteral } from 'pg';
 import { DocumentEventsService } from './document-events.service';
 import { EventSource, toEvent } from './document-view';
-import { FIRST_GENERATION } from './documents.service';
+import { FIRST_GENERATION, isUuid } from './documents.service';
 import { affectedBy, rowsOf } from './sql';
 
 export type IngestOutcome =
@@ -47,6 +48,25 @@ interface ClaimedRow {
   owner_id: string;
   filename: string;
   mime_type: string;
+  /** the original bytes (document_blobs), null when the row is gone */
+  content: Buffer | null;
+}
+
+function claimedOf(row: ClaimedRow): Claimed {
+  return {
+    id: row.id,
+    generation: row.generation,
+    status: row.status,
+    stage: row.stage,
+    progress: row.progress,
+    error: row.error,
+    chunksDone: row.chunks_done,
+    chunksTotal: row.chunks_total,
+    collectionId: row.collection_id,
+    ownerId: row.owner_id,
+    filename: row.filename,
+    mimeType: row.mime_type,
+  };
 }
 
 const HEARTBEAT_MS = 5_000;
@@ -83,9 +103,10 @@ export class IngestService {
     generation: number,
     signal?: AbortSignal,
   ): Promise<IngestOutcome> {
-    const claimed = await this.claim(documentId, generation);
-    if (!claimed) return { status: 'skipped', reason: 'not pending at this generation' };
-    await this.events.publish(toEvent(claimed));
+    const claim = await this.claim(documentId, generation);
+    if (!claim) return { status: 'skipped', reason: 'not pending at this generation' };
+    const { claimed, content } = claim;
+    void this.events.publish(toEvent(claimed));
 
     const heartbeat = setInterval(() => {
       void this.beat(documentId, generation).catch(() => undefined);
@@ -94,17 +115,10 @@ export class IngestService {
     let wrotePoints = false;
     let staged: Promise<boolean> | undefined;
     try {
-      const [blob] = await this.db.read((m) =>
-        rowsOf<{ content: Buffer }>(
-          m,
-          `SELECT content FROM document_blobs WHERE document_id = $1`,
-          [documentId],
-        ),
-      );
-      if (!blob) throw new GenerationChangedError(documentId, generation);
+      if (!content) throw new GenerationChangedError(documentId, generation);
 
       // The claim itself recorded `extracting` and published it.
-      const extracted = await this.extractor.extract(blob.content, {
+      const extracted = await this.extractor.extract(content, {
         mimeType: claimed.mimeType as SupportedMimeType,
         filename: claimed.filename,
       });
@@ -165,29 +179,7 @@ export class IngestService {
         { done: chunks.length, total: chunks.length },
         { persist: false },
       );
-      const completed = await this.db.transaction(async (m) => {
-        const locked: { id: string }[] = await m.query(
-          `SELECT id FROM documents WHERE id = $1 AND generation = $2 AND status = 'processing' FOR UPDATE`,
-          [documentId, generation],
-        );
-        if (locked.length === 0) return undefined;
-        // Older generations' rows, and rows an earlier attempt staged past today's end.
-        await m.query(
-          `DELETE FROM chunks WHERE document_id = $1 AND (generation <> $2 OR ordinal >= $3)`,
-          [documentId, generation, chunks.length],
-        );
-        const rows = await rowsOf<{ id: string }>(
-          m,
-          `UPDATE documents
-              SET status = 'completed', stage = 'completed', progress = 100, error = NULL,
-                  chunk_count = $3, chunks_done = $3, chunks_total = $3, embedding_model = $4,
-                  heartbeat_at = NULL, processing_completed_at = now(), updated_at = now()
-            WHERE id = $1 AND generation = $2
-          RETURNING id`,
-          [documentId, generation, chunks.length, this.embedder.model],
-        );
-        return rows.length === 1;
-      });
+      const completed = await this.swap(documentId, generation, chunks.length);
       if (!completed) throw new GenerationChangedError(documentId, generation);
       // Old generations' points go only after the swap, so search never had a gap. A
       // first generation has no older points: skip the call on the common path.
@@ -232,34 +224,65 @@ export class IngestService {
     }
   }
 
-  /** pending → processing at this generation, in one statement; also re-claims after a crash. */
-  private async claim(documentId: string, generation: number): Promise<Claimed | undefined> {
+  /**
+   * pending → processing at this generation, in one statement that also reads the
+   * original bytes; also re-claims after a crash.
+   */
+  private async claim(
+    documentId: string,
+    generation: number,
+  ): Promise<{ claimed: Claimed; content: Buffer | null } | undefined> {
     const [row] = await rowsOf<ClaimedRow>(
       this.db.manager(),
-      `UPDATE documents
-          SET status = 'processing', stage = 'extracting', progress = 0, error = NULL,
-              chunks_done = 0, chunks_total = 0, attempts = attempts + 1,
-              heartbeat_at = now(), processing_started_at = now(), updated_at = now()
-        WHERE id = $1 AND generation = $2 AND status IN ('pending', 'processing')
-      RETURNING id, generation, status, stage, progress, error, chunks_done, chunks_total,
-                collection_id, owner_id, filename, mime_type`,
+      `WITH claimed AS (
+         UPDATE documents
+            SET status = 'processing', stage = 'extracting', progress = 0, error = NULL,
+                chunks_done = 0, chunks_total = 0, attempts = attempts + 1,
+                heartbeat_at = now(), processing_started_at = now(), updated_at = now()
+          WHERE id = $1 AND generation = $2 AND status IN ('pending', 'processing')
+        RETURNING id, generation, status, stage, progress, error, chunks_done, chunks_total,
+                  collection_id, owner_id, filename, mime_type
+       )
+       SELECT claimed.*, b.content
+         FROM claimed LEFT JOIN document_blobs b ON b.document_id = claimed.id`,
       [documentId, generation],
     );
     if (!row) return undefined;
-    return {
-      id: row.id,
-      generation: row.generation,
-      status: row.status,
-      stage: row.stage,
-      progress: row.progress,
-      error: row.error,
-      chunksDone: row.chunks_done,
-      chunksTotal: row.chunks_total,
-      collectionId: row.collection_id,
-      ownerId: row.owner_id,
-      filename: row.filename,
-      mimeType: row.mime_type,
-    };
+    return { claimed: claimedOf(row), content: row.content };
+  }
+
+  /**
+   * The swap, in one round trip: lock the document if it is still ours, drop older
+   * generations' rows and the rows an earlier attempt staged past today's end, complete
+   * it. The DELETE and the UPDATE check ownership again under the lock, so when the lock
+   * found nothing they change nothing. False when the document is no longer ours.
+   */
+  private async swap(documentId: string, generation: number, chunkCount: number): Promise<boolean> {
+    if (
+      !isUuid(documentId) ||
+      !Number.isSafeInteger(generation) ||
+      !Number.isSafeInteger(chunkCount)
+    ) {
+      throw new TypeError(
+        `swap of ${documentId}@${generation} (${chunkCount} chunks): bad arguments`,
+      );
+    }
+    // Inlined, since one round trip means the simple protocol: validated just above.
+    const ours = `id = '${documentId}' AND generation = ${generation} AND status = 'processing'`;
+    const [, , completed] = await this.db.oneTripTransaction([
+      `SELECT id FROM documents WHERE ${ours} FOR UPDATE`,
+      `DELETE FROM chunks
+        WHERE document_id = '${documentId}' AND (generation <> ${generation} OR ordinal >= ${chunkCount})
+          AND EXISTS (SELECT 1 FROM documents WHERE ${ours})`,
+      `UPDATE documents
+          SET status = 'completed', stage = 'completed', progress = 100, error = NULL,
+              chunk_count = ${chunkCount}, chunks_done = ${chunkCount}, chunks_total = ${chunkCount},
+              embedding_model = ${escapeLiteral(this.embedder.model)},
+              heartbeat_at = NULL, processing_completed_at = now(), updated_at = now()
+        WHERE ${ours}
+      RETURNING id`,
+    ]);
+    return completed.rowCount === 1;
   }
 
   private async beat(documentId: string, generation: number): Promise<void> {
@@ -305,7 +328,8 @@ export class IngestService {
       doc.chunksDone = chunks.done;
       doc.chunksTotal = chunks.total;
     }
-    await this.events.publish(toEvent(doc));
+    // Not awaited: events go out in order on one connection, and the fence is the write.
+    void this.events.publish(toEvent(doc));
   }
 
   /**
