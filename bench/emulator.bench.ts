@@ -281,6 +281,7 @@ async function main(): Promise<void> {
       },
       exact_top_k: { checked, identical_to_plain_scan: exactMatches },
       targets: { query_p50_ms: 25, upsert_points_per_second: 20_000 },
+      pass: percentile(latencies, 50) <= 25 && upsertPointsPerSecond >= 20_000,
     };
     const out = path.join(__dirname, '..', '..', 'bench', 'results', 'emulator.json');
     fs.mkdirSync(path.dirname(out), { recursive: true });

@@ -357,6 +357,7 @@ async function main(): Promise<void> {
           met: stats(api.keyword).p99 <= 50,
         },
       },
+      pass: semanticOverheadP50 <= 5 && stats(api.keyword).p99 <= 50,
       totalSeconds: Math.round((Date.now() - started) / 1000),
     };
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
