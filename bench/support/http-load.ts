@@ -79,6 +79,36 @@ export interface LoadResult {
   wallMs: number;
 }
 
+/** Counts one answer (or failure) into a LoadResult's tallies. */
+class Tally {
+  readonly latenciesMs: number[] = [];
+  readonly statuses: Record<string, number> = {};
+  readonly failures: string[] = [];
+
+  constructor(private readonly expectedStatus: number) {}
+
+  async take(send: () => Promise<HttpAnswer>, from?: number): Promise<void> {
+    try {
+      const answer = await send();
+      this.statuses[answer.status] = (this.statuses[answer.status] ?? 0) + 1;
+      if (answer.status === this.expectedStatus) {
+        // From the intended start when there is one: a late send counts its wait.
+        this.latenciesMs.push(from === undefined ? answer.ms : performance.now() - from);
+      } else if (this.failures.length < 5) {
+        this.failures.push(`${answer.status} ${answer.body.slice(0, 300)}`);
+      }
+    } catch (err) {
+      this.statuses.error = (this.statuses.error ?? 0) + 1;
+      if (this.failures.length < 5) this.failures.push(String(err));
+    }
+  }
+
+  result(started: number): LoadResult {
+    const { latenciesMs, statuses, failures } = this;
+    return { latenciesMs, statuses, failures, wallMs: performance.now() - started };
+  }
+}
+
 /**
  * `total` requests from `concurrency` clients, each sending its next request as soon as
  * its previous one is answered (a closed loop: the clients wait, as real ones do).
@@ -89,26 +119,42 @@ export async function closedLoop(
   send: (index: number) => Promise<HttpAnswer>,
   expectedStatus: number,
 ): Promise<LoadResult> {
-  const latenciesMs: number[] = [];
-  const statuses: Record<string, number> = {};
-  const failures: string[] = [];
+  const tally = new Tally(expectedStatus);
   let next = 0;
   const started = performance.now();
   const client = async () => {
     while (next < total) {
       const index = next++;
-      try {
-        const answer = await send(index);
-        statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
-        if (answer.status === expectedStatus) latenciesMs.push(answer.ms);
-        else if (failures.length < 5)
-          failures.push(`${answer.status} ${answer.body.slice(0, 300)}`);
-      } catch (err) {
-        statuses.error = (statuses.error ?? 0) + 1;
-        if (failures.length < 5) failures.push(String(err));
-      }
+      await tally.take(() => send(index));
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, total) }, client));
-  return { latenciesMs, statuses, failures, wallMs: performance.now() - started };
+  return tally.result(started);
+}
+
+/**
+ * An open loop: `clients` clients, each sending one request every `intervalMs` (their
+ * starts spread evenly over one interval), `total` requests in all. Latency runs from the
+ * moment a request was due, so a send delayed by its client's previous answer counts the
+ * delay (no coordinated omission).
+ */
+export async function pacedLoop(
+  clients: number,
+  intervalMs: number,
+  total: number,
+  send: (index: number) => Promise<HttpAnswer>,
+  expectedStatus: number,
+): Promise<LoadResult> {
+  const tally = new Tally(expectedStatus);
+  const started = performance.now();
+  const client = async (c: number) => {
+    for (let index = c, k = 0; index < total; index += clients, k++) {
+      const due = started + (c / clients) * intervalMs + k * intervalMs;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      await tally.take(() => send(index), due);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(clients, total) }, (_, c) => client(c)));
+  return tally.result(started);
 }
