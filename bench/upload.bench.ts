@@ -126,6 +126,19 @@ async function main(): Promise<void> {
     const rounds: Array<Record<string, unknown>> = [];
     const statuses: Record<TargetName, Record<string, number>> = { api: {}, floor: {} };
     const failures: string[] = [];
+    /** Adds a load's latencies to `into`, its statuses and failures to the run's; its summary. */
+    const tally = (
+      into: Record<TargetName, number[]>,
+      target: TargetName,
+      result: LoadResult,
+      label: string,
+    ): LatencySummary => {
+      into[target].push(...result.latenciesMs);
+      for (const [status, n] of Object.entries(result.statuses))
+        statuses[target][status] = (statuses[target][status] ?? 0) + n;
+      failures.push(...result.failures.map((f) => `${label}: ${f}`));
+      return summarise(result.latenciesMs);
+    };
     for (let round = 0; round < ROUNDS; round++) {
       // Alternate who goes first, so a trend in the machine's load favours neither.
       const order: TargetName[] = round % 2 === 0 ? ['api', 'floor'] : ['floor', 'api'];
@@ -133,11 +146,7 @@ async function main(): Promise<void> {
         sampler.start();
         const result = await load(target, REQUESTS);
         const database = await sampler.stop();
-        samples[target].push(...result.latenciesMs);
-        for (const [status, n] of Object.entries(result.statuses))
-          statuses[target][status] = (statuses[target][status] ?? 0) + n;
-        failures.push(...result.failures.map((f) => `${target}: ${f}`));
-        const s = summarise(result.latenciesMs);
+        const s = tally(samples, target, result, target);
         rounds.push({
           round: round + 1,
           target,
@@ -173,11 +182,7 @@ async function main(): Promise<void> {
           () => targets[target].postJson('/v1/documents/text', body(target, sent++)),
           202,
         );
-        pacedSamples[target].push(...result.latenciesMs);
-        for (const [status, n] of Object.entries(result.statuses))
-          statuses[target][status] = (statuses[target][status] ?? 0) + n;
-        failures.push(...result.failures.map((f) => `paced ${target}: ${f}`));
-        const s = summarise(result.latenciesMs);
+        const s = tally(pacedSamples, target, result, `paced ${target}`);
         pacedRounds.push({ round: round + 1, target, ...s });
         console.log(
           `  round ${round + 1} ${target.padEnd(5)} p50 ${formatMs(s.p50)}  p99 ${formatMs(s.p99)}  max ${formatMs(s.max)}`,

@@ -1,4 +1,4 @@
-import type { PoolConfig } from 'pg';
+import type { Pool, PoolConfig } from 'pg';
 import { DataSource, MigrationExecutor } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
 import { DbEvents, PoolRole } from './db-events';
@@ -139,21 +139,20 @@ export interface PoolStats {
   waiting: number;
 }
 
-interface PgPoolLike {
-  totalCount: number;
-  idleCount: number;
-  waitingCount: number;
+/** The pg pools TypeORM's postgres driver opened: the primary's, and the replica's if any. */
+export function poolsOf(dataSource: DataSource): { primary?: Pool; replica?: Pool } {
+  const driver = dataSource.driver as unknown as { master?: Pool; slaves?: Pool[] };
+  return { primary: driver.master, replica: driver.slaves?.[0] };
 }
 
 export function poolStats(dataSource: DataSource): { primary: PoolStats; replica?: PoolStats } {
-  const driver = dataSource.driver as { master?: PgPoolLike; slaves?: PgPoolLike[] };
-  const stats = (pool: PgPoolLike | undefined): PoolStats => ({
+  const { primary, replica } = poolsOf(dataSource);
+  const stats = (pool: Pool | undefined): PoolStats => ({
     total: pool?.totalCount ?? 0,
     idle: pool?.idleCount ?? 0,
     waiting: pool?.waitingCount ?? 0,
   });
-  const replica = driver.slaves?.[0];
   return replica
-    ? { primary: stats(driver.master), replica: stats(replica) }
-    : { primary: stats(driver.master) };
+    ? { primary: stats(primary), replica: stats(replica) }
+    : { primary: stats(primary) };
 }

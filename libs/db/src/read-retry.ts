@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { classifyDbError, ConnectionLostError, toDbError } from './db-errors';
-import { dbRuntimeOf } from './data-source.factory';
+import { dbRuntimeOf, poolsOf } from './data-source.factory';
+import type { PoolRole } from './db-events';
 import { DbLogger } from './db-logger';
 import { getManager, isInTransaction } from './transaction';
 
@@ -12,42 +13,61 @@ const RETRY_PAUSE_MS = 100;
  * Runs an idempotent read and retries it once, on a fresh connection, when the first
  * attempt failed because its connection died (pg_terminate_backend, a failover, a
  * dropped socket). Only for statements that are safe to repeat: fn must not write.
- * Reads go to the replica when one is configured, the retry to the primary. Inside withTransaction it joins the
- * transaction and is never retried (the transaction is gone with its connection).
+ * Reads go to the replica when one is configured, the retry to the primary. Inside
+ * withTransaction it joins the transaction and is never retried (the transaction is gone
+ * with its connection).
  * Connection-level failures surface as ConnectionLostError / PoolExhaustedError.
  */
 export async function retryRead<T>(
   dataSource: DataSource,
   fn: (manager: EntityManager) => Promise<T>,
 ): Promise<T> {
+  return readWithRetry(dataSource, fn, async (attempt) => {
+    // The retry goes to the primary: if the replica itself is down, reads still work.
+    const runner = dataSource.createQueryRunner(attempt === 1 ? 'slave' : 'master');
+    try {
+      return await fn(runner.manager);
+    } finally {
+      // A client whose statement hit a connection error is destroyed by the pool, not reused.
+      await runner.release();
+    }
+  });
+}
+
+/**
+ * The rules both reads share: inside withTransaction, `inTransaction` on its manager,
+ * never retried (the transaction is gone with its connection); otherwise `attempt(1)`
+ * and, when its connection died, after a short pause `attempt(2)`. Connection-level
+ * failures surface typed.
+ */
+async function readWithRetry<T>(
+  dataSource: DataSource,
+  inTransaction: (manager: EntityManager) => Promise<T>,
+  attempt: (attempt: 1 | 2) => Promise<T>,
+): Promise<T> {
   const runtime = dbRuntimeOf(dataSource);
   const translate = (err: unknown): unknown =>
     toDbError(err, { acquireTimeoutMs: runtime?.options.acquireTimeoutMs, operation: 'read' });
   if (isInTransaction(dataSource)) {
     try {
-      return await fn(getManager(dataSource));
+      return await inTransaction(getManager(dataSource));
     } catch (err) {
       throw translate(err);
     }
   }
-  for (let attempt = 1; ; attempt += 1) {
-    // The retry goes to the primary: if the replica itself is down, reads still work.
-    const runner = dataSource.createQueryRunner(attempt === 1 ? 'slave' : 'master');
-    try {
-      return await fn(runner.manager);
-    } catch (err) {
-      const typed = translate(err);
-      if (typed instanceof ConnectionLostError && attempt === 1) {
-        // When a server restarts or fails over, every pooled client dies at once; a short
-        // pause lets the pool see the others' end events before the retry checks one out.
-        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
-        continue;
-      }
-      throw typed;
-    } finally {
-      // A client whose statement hit a connection error is destroyed by the pool, not reused.
-      await runner.release();
-    }
+  try {
+    return await attempt(1);
+  } catch (err) {
+    const typed = translate(err);
+    if (!(typed instanceof ConnectionLostError)) throw typed;
+  }
+  // When a server restarts or fails over, every pooled client dies at once; a short
+  // pause lets the pool see the others' end events before the retry checks one out.
+  await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
+  try {
+    return await attempt(2);
+  } catch (err) {
+    throw translate(err);
   }
 }
 
@@ -83,51 +103,38 @@ export async function preparedRead<T>(
   sql: string,
   params: unknown[] = [],
 ): Promise<T[]> {
-  const runtime = dbRuntimeOf(dataSource);
-  const translate = (err: unknown): unknown =>
-    toDbError(err, { acquireTimeoutMs: runtime?.options.acquireTimeoutMs, operation: 'read' });
-  if (isInTransaction(dataSource)) {
-    try {
-      return (await getManager(dataSource).query(sql, params)) as T[];
-    } catch (err) {
-      throw translate(err);
-    }
-  }
-  const driver = dataSource.driver as unknown as { master: Pool; slaves?: Pool[] };
-  let name = statementName(sql);
-  for (let attempt = 1; ; attempt += 1) {
-    const replica = attempt === 1 ? driver.slaves?.[0] : undefined;
+  const slowMs = dbRuntimeOf(dataSource)?.options.slowQueryMs ?? 0;
+  const name = statementName(sql);
+  const run = async (pool: Pool, role: PoolRole, named: boolean): Promise<T[]> => {
     const started = performance.now();
-    try {
-      const result = await (replica ?? driver.master).query<T & object>({
-        text: sql,
-        values: params,
-        name,
-      });
-      const ms = Math.round(performance.now() - started);
-      const slowMs = runtime?.options.slowQueryMs ?? 0;
-      if (slowMs > 0 && ms > slowMs) {
-        const logger = dataSource.logger;
-        if (logger instanceof DbLogger)
-          logger.logSlowStatement(replica ? 'replica' : 'primary', ms, sql);
-        else logger.logQuerySlow(ms, sql, params);
-      }
-      return result.rows;
-    } catch (err) {
-      if (
-        attempt === 1 &&
-        name !== undefined &&
-        classifyDbError(err).code === CACHED_PLAN_CHANGED
-      ) {
-        name = undefined;
-        continue;
-      }
-      const typed = translate(err);
-      if (typed instanceof ConnectionLostError && attempt === 1) {
-        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
-        continue;
-      }
-      throw typed;
+    const result = await pool.query<T & object>({
+      text: sql,
+      values: params,
+      name: named ? name : undefined,
+    });
+    const ms = Math.round(performance.now() - started);
+    if (slowMs > 0 && ms > slowMs) {
+      const logger = dataSource.logger;
+      if (logger instanceof DbLogger) logger.logSlowStatement(role, ms, sql);
+      else logger.logQuerySlow(ms, sql, params);
     }
-  }
+    return result.rows;
+  };
+  return readWithRetry(
+    dataSource,
+    async (manager) => (await manager.query(sql, params)) as T[],
+    async (attempt) => {
+      const { primary, replica } = poolsOf(dataSource);
+      // The retry goes to the primary, as retryRead's does.
+      const [pool, role]: [Pool | undefined, PoolRole] =
+        attempt === 1 && replica ? [replica, 'replica'] : [primary, 'primary'];
+      if (!pool) throw new Error('preparedRead needs an initialised postgres DataSource');
+      try {
+        return await run(pool, role, name !== undefined);
+      } catch (err) {
+        if (name === undefined || classifyDbError(err).code !== CACHED_PLAN_CHANGED) throw err;
+        return run(pool, role, false);
+      }
+    },
+  );
 }

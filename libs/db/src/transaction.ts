@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Pool, PoolClient, QueryResult } from 'pg';
+import type { PoolClient, QueryResult } from 'pg';
 import { Client } from 'pg';
 import type {
   DataSource,
@@ -16,7 +16,7 @@ import {
   toDbError,
   TransactionTimeoutError,
 } from './db-errors';
-import { dbRuntimeOf } from './data-source.factory';
+import { dbRuntimeOf, poolsOf } from './data-source.factory';
 
 export type { IsolationLevel };
 
@@ -193,10 +193,11 @@ export async function oneTripTransaction(
     ...statements.map((statement) => statement.trim().replace(/;$/, '')),
     'COMMIT',
   ].join(';\n');
-  const pool = (dataSource.driver as unknown as { master: Pool }).master;
+  const { primary } = poolsOf(dataSource);
+  if (!primary) throw new Error('oneTripTransaction needs an initialised postgres DataSource');
   const started = Date.now();
   try {
-    const results = (await pool.query(text)) as unknown as QueryResult[];
+    const results = (await primary.query(text)) as unknown as QueryResult[];
     runtime?.events.emit('commit', { durationMs: Date.now() - started });
     return results
       .slice(2, -1)

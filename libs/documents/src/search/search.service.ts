@@ -379,8 +379,8 @@ export class SearchService {
    * the `simple` tsvector (데비안 finds 데비안은 and 데비안을); a Korean stem of three
    * syllables or more matches anywhere in the text through the trigram index over the
    * chunk's Hangul runs instead (a superset: 리눅스 in 데비안리눅스 too), with LIKE, since
-   * Hangul has no case and ILIKE would lower-case every character of every candidate. Other words match as
-   * typed or by their plural's stem.
+   * Hangul has no case and ILIKE would lower-case every character of every candidate.
+   * Other words match as typed or by their plural's stem.
    *
    * score = (query words the chunk contains + ts_rank_cd scaled to [0, 1)) / (words + 1),
    * so a chunk holding more of the query's words always ranks above one holding fewer,
