@@ -3,6 +3,7 @@ import {
   docxLyingDirectory,
   docxManyEntries,
   emptyComments,
+  pdfFlateBomb,
   pdfSharedContent,
   whitespaceRun,
 } from '../../../libs/pipeline/test/hostile-corpus';
@@ -154,6 +155,11 @@ describe('hostile documents (real worker process, PostgreSQL, Redis, Qdrant)', (
         'chunks.md',
         Buffer.from(`# Many chunks\n\n${'A sentence of words. '.repeat(7_500)}`),
         /number of chunks exceeds EXTRACT_MAX_CHUNKS \(100 chunks\)/,
+      ],
+      [
+        'inflate.pdf',
+        await pdfFlateBomb(400 * 1024 * 1024),
+        /more memory than EXTRACT_MAX_HEAP_MB/,
       ],
       [
         'heap.html',

@@ -1,4 +1,4 @@
-import { createDeflateRaw, crc32, deflateRawSync } from 'node:zlib';
+import { createDeflate, createDeflateRaw, crc32, deflateRawSync } from 'node:zlib';
 
 /*
  * Hostile documents, generated on demand so none is checked in: regex traps, zip bombs,
@@ -31,9 +31,16 @@ function deflated(name: string, content: Buffer): ZipEntry {
   return { name, data: deflateRawSync(content), crc: crc32(content), size: content.length };
 }
 
-/** `times` copies of `chunk`, deflated as one stream without holding them all in memory. */
-async function deflateRepeated(chunk: Buffer, times: number): Promise<Buffer> {
-  const deflate = createDeflateRaw({ level: 9 });
+/**
+ * `times` copies of `chunk` then `tail`, deflated as one stream without holding them all
+ * in memory: raw deflate for a ZIP entry, zlib-wrapped for a PDF's FlateDecode.
+ */
+async function deflateRepeated(
+  chunk: Buffer,
+  times: number,
+  { tail = Buffer.alloc(0), zlib = false } = {},
+): Promise<Buffer> {
+  const deflate = zlib ? createDeflate({ level: 9 }) : createDeflateRaw({ level: 9 });
   const parts: Buffer[] = [];
   deflate.on('data', (part: Buffer) => parts.push(part));
   const done = new Promise<void>((resolve, reject) => {
@@ -45,7 +52,8 @@ async function deflateRepeated(chunk: Buffer, times: number): Promise<Buffer> {
     crc = crc32(chunk, crc);
     if (!deflate.write(chunk)) await new Promise((r) => deflate.once('drain', r));
   }
-  deflate.end();
+  crc = crc32(tail, crc);
+  deflate.end(tail);
   await done;
   const data = Buffer.concat(parts);
   return Object.assign(data, { crc });
@@ -132,15 +140,38 @@ export function pdfSharedContent(
   line = 'All work and no play. '.repeat(4),
   lines = 60,
 ): Buffer {
+  const stream = `BT /F1 10 Tf 12 TL 20 820 Td ${`(${line}) '\n`.repeat(lines)}ET`;
+  return pdfDocument(pages, `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`);
+}
+
+/**
+ * A one-page PDF whose content stream is `bytes` of blanks, deflated (a few hundred KB),
+ * before one line of text: reading that line inflates the whole stream into array
+ * buffers, outside the JavaScript heap.
+ */
+export async function pdfFlateBomb(bytes: number): Promise<Buffer> {
+  const chunk = Buffer.alloc(1024 * 1024, ' ');
+  const tail = Buffer.from('\nBT /F1 10 Tf 20 800 Td (Inflated) Tj ET');
+  const data = await deflateRepeated(chunk, Math.ceil(bytes / chunk.length), {
+    tail,
+    zlib: true,
+  });
+  return pdfDocument(
+    1,
+    `<< /Length ${data.length} /Filter /FlateDecode >>\nstream\n${data.toString('latin1')}\nendstream`,
+  );
+}
+
+/** Catalog, pages tree, a font, `contents` as object 4, and `pages` pages that all use it. */
+function pdfDocument(pages: number, contents: string): Buffer {
   const objects: string[] = [];
   const kids: string[] = [];
   const firstPage = 5;
   for (let i = 0; i < pages; i++) kids.push(`${firstPage + i} 0 R`);
-  const stream = `BT /F1 10 Tf 12 TL 20 820 Td ${`(${line}) '\n`.repeat(lines)}ET`;
   objects.push('<< /Type /Catalog /Pages 2 0 R >>');
   objects.push(`<< /Type /Pages /Kids [${kids.join(' ')}] /Count ${pages} >>`);
   objects.push('<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>');
-  objects.push(`<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`);
+  objects.push(contents);
   for (let i = 0; i < pages; i++) {
     objects.push(
       '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>',

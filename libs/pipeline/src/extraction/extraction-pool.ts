@@ -38,7 +38,11 @@ interface Slot {
   worker: Worker;
   task?: Task;
   timer?: NodeJS.Timeout;
+  watch?: NodeJS.Timeout;
 }
+
+/** How often a busy thread's memory is read (see `watchMemory`). */
+const MEMORY_CHECK_MS = 100;
 
 /*
  * Loads the thread's entry. Built code runs the compiled .js; the test runner works from
@@ -130,6 +134,8 @@ export class ExtractionPool {
         ),
       );
     }, this.options.timeoutMs);
+    slot.watch = setInterval(() => void this.watchMemory(slot, task), MEMORY_CHECK_MS);
+    slot.watch.unref();
     slot.worker.ref();
     const request: ExtractionRequest = { id: task.id, data: task.data, options: task.options };
     slot.worker.postMessage(request, [task.data]);
@@ -160,10 +166,7 @@ export class ExtractionPool {
       this.retire(slot);
       task?.reject(
         err.code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? new ExtractionLimitError(
-              'EXTRACT_MAX_HEAP_MB',
-              `This document is too large to index: reading it needed more memory than EXTRACT_MAX_HEAP_MB (${this.options.maxHeapMb} MB) allows.`,
-            )
+          ? this.outOfMemory()
           : new TransientPipelineError(`The extraction thread failed: ${err.message}`, {
               cause: err,
             }),
@@ -179,10 +182,34 @@ export class ExtractionPool {
     return slot;
   }
 
+  /*
+   * `resourceLimits` bounds the thread's JavaScript heap only; array buffers (a PDF
+   * stream PDF.js inflates, an unzipped entry) live outside it. So a busy thread's heap
+   * plus external memory is read every MEMORY_CHECK_MS and held to the same limit.
+   */
+  private async watchMemory(slot: Slot, task: Task): Promise<void> {
+    const stats = await slot.worker.getHeapStatistics().catch(() => undefined);
+    if (!stats || slot.task !== task) return;
+    if (stats.used_heap_size + stats.external_memory <= this.options.maxHeapMb * 1024 * 1024) {
+      return;
+    }
+    this.retire(slot);
+    task.reject(this.outOfMemory());
+  }
+
+  private outOfMemory(): ExtractionLimitError {
+    return new ExtractionLimitError(
+      'EXTRACT_MAX_HEAP_MB',
+      `This document is too large to index: reading it needed more memory than EXTRACT_MAX_HEAP_MB (${this.options.maxHeapMb} MB) allows.`,
+    );
+  }
+
   /** Clears the slot's task, then settles it, so a settled task is never settled twice. */
   private finish(slot: Slot, settle: () => void): void {
     clearTimeout(slot.timer);
+    clearInterval(slot.watch);
     slot.timer = undefined;
+    slot.watch = undefined;
     slot.worker.unref();
     settle();
     slot.task = undefined;
@@ -192,6 +219,7 @@ export class ExtractionPool {
   private retire(slot: Slot): void {
     if (!this.slots.delete(slot)) return;
     clearTimeout(slot.timer);
+    clearInterval(slot.watch);
     slot.task = undefined;
     void slot.worker.terminate();
     if (!this.closed) this.dispatch();

@@ -4,6 +4,7 @@ import {
   docxManyEntries,
   emptyComments,
   invalidUtf8,
+  pdfFlateBomb,
   pdfSharedContent,
   utf16WithLoneSurrogates,
   whitespaceRun,
@@ -212,6 +213,20 @@ describe('hostile input', () => {
         await small.close();
       }
     });
+  });
+
+  it('ends a thread whose array buffers outgrow the limit, though its heap stays small', async () => {
+    const bomb = await pdfFlateBomb(400 * 1024 * 1024);
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    const small = new DocumentExtractor({ maxHeapMb: 96 });
+    try {
+      const err = await small.extract(bomb).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ExtractionLimitError);
+      expect((err as ExtractionLimitError).limit).toBe('EXTRACT_MAX_HEAP_MB');
+      expect((err as Error).message).toMatch(/more memory than EXTRACT_MAX_HEAP_MB \(96 MB\)/);
+    } finally {
+      await small.close();
+    }
   });
 
   describe('chunking', () => {
