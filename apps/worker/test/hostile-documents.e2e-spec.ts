@@ -3,9 +3,12 @@ import {
   docxLyingDirectory,
   docxManyEntries,
   emptyComments,
+  invalidUtf8,
   pdfFlateBomb,
   pdfSharedContent,
+  utf16WithLoneSurrogates,
   whitespaceRun,
+  withNulBytes,
 } from '../../../libs/pipeline/test/hostile-corpus';
 import { Worker } from 'node:worker_threads';
 import type { NodeProcess } from '../../api/test/support/node-process';
@@ -173,11 +176,14 @@ describe('hostile documents (real worker process, PostgreSQL, Redis, Qdrant)', (
     expect(worker.running).toBe(true);
   }, 180_000);
 
-  it('indexes the regex traps as ordinary text', async () => {
+  it('indexes the regex traps and broken encodings as ordinary text', async () => {
     const traps = [
       await upload('comments.txt', Buffer.from(emptyComments(40))),
       await upload('spaces.md', Buffer.from(`# ${whitespaceRun(150_000)}`)),
       await upload('spaces.txt', Buffer.from(whitespaceRun(150_000))),
+      await upload('nul.txt', withNulBytes()),
+      await upload('invalid-utf8.txt', invalidUtf8()),
+      await upload('surrogates.txt', utf16WithLoneSurrogates()),
     ];
     for (const id of traps) {
       const doc = await settled(id);
@@ -186,6 +192,8 @@ describe('hostile documents (real worker process, PostgreSQL, Redis, Qdrant)', (
         error: null,
       });
       expect(await harness.pointsOf(id)).toHaveLength(doc.chunkCount);
+      // PostgreSQL refuses NUL in text, so a completed document proves none reached a row.
+      expect(doc.chunkCount).toBeGreaterThan(0);
     }
   }, 120_000);
 
