@@ -61,6 +61,7 @@ describe('hostile input', () => {
         '['.repeat(64 * 1024),
         `[${'a'.repeat(64 * 1024)}`,
         '**'.repeat(32 * 1024),
+        '](['.repeat(20 * 1024),
         `${'\u2028'.repeat(32 * 1024)}x`,
         'x'.repeat(1_000_000),
         whitespaceRun(200_000),

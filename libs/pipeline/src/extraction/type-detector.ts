@@ -177,9 +177,9 @@ const MARKDOWN_SIGNALS: RegExp[] = [
   /^[ \t]*[-*+][ \t]+\S/m, // bullet list
   /^[ \t]*\d+[.)][ \t]+\S/m, // numbered list
   /^(?:```|~~~)/m, // fenced code
-  // Link text stops at `[` too: from each `[` the scan ends at the next one, so a line of
-  // brackets costs linear time, not quadratic.
-  /\[[^[\]\n]+\]\([^)\s]+\)/, // link
+  // Link text stops at `[` and the target at `(`: from each start the scan ends where the
+  // next link could begin, so a line of brackets or of `](` costs linear time, not quadratic.
+  /\[[^[\]\n]+\]\([^()\s]+\)/, // link
   /(?:\*\*|__)[^\s*_][^*_\n]*(?:\*\*|__)/, // strong emphasis
   /^>[ \t]?\S/m, // block quote
   /^\|?[ \t]*:?-{3,}:?[ \t]*\|/m, // table rule
