@@ -1,3 +1,4 @@
+import type { Chunk, Chunker } from '../chunking/chunker';
 import type { ExtractOptions } from './extract-document';
 import type { ExtractedDocument } from './extracted-document';
 import { DEFAULT_EXTRACTION_LIMITS, type ExtractionLimits } from './extraction-limits';
@@ -37,8 +38,23 @@ export class DocumentExtractor {
     });
   }
 
-  extract(bytes: Uint8Array, options: ExtractOptions = {}): Promise<ExtractedDocument> {
-    return this.pool.run(bytes, options);
+  async extract(bytes: Uint8Array, options: ExtractOptions = {}): Promise<ExtractedDocument> {
+    return (await this.pool.run(bytes, options)).doc;
+  }
+
+  /** `extract`, then `chunker.chunkDocument` of the result, both in the thread. */
+  async extractAndChunk(
+    bytes: Uint8Array,
+    options: ExtractOptions,
+    chunker: Chunker,
+  ): Promise<{ doc: ExtractedDocument; chunks: Chunk[] }> {
+    const { chunkSize, chunkOverlap, maxChunks } = chunker;
+    const { doc, chunks } = await this.pool.run(bytes, options, {
+      chunkSize,
+      chunkOverlap,
+      maxChunks,
+    });
+    return { doc, chunks: chunks ?? [] };
   }
 
   close(): Promise<void> {

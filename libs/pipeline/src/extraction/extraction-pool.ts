@@ -12,9 +12,14 @@ import {
   UnsupportedTypeError,
 } from '../pipeline-errors';
 import type { ExtractOptions } from './extract-document';
-import type { ExtractedDocument } from './extracted-document';
+import type { ChunkOptions } from '../chunking/chunker';
 import type { ExtractionLimits } from './extraction-limits';
-import type { ExtractionReply, ExtractionRequest, SerialisedError } from './extraction-worker';
+import type {
+  ExtractionReply,
+  ExtractionRequest,
+  ExtractionResult,
+  SerialisedError,
+} from './extraction-worker';
 
 export interface ExtractionPoolOptions {
   /** Threads, each reading one document at a time (`EXTRACT_THREADS`). */
@@ -30,7 +35,8 @@ interface Task {
   id: number;
   data: ArrayBuffer;
   options: ExtractOptions;
-  resolve: (doc: ExtractedDocument) => void;
+  chunking?: ChunkOptions;
+  resolve: (result: ExtractionResult) => void;
   reject: (err: Error) => void;
 }
 
@@ -81,7 +87,11 @@ export class ExtractionPool {
 
   constructor(private readonly options: ExtractionPoolOptions) {}
 
-  run(bytes: Uint8Array, options: ExtractOptions): Promise<ExtractedDocument> {
+  run(
+    bytes: Uint8Array,
+    options: ExtractOptions,
+    chunking?: ChunkOptions,
+  ): Promise<ExtractionResult> {
     if (this.closed) {
       return Promise.reject(new TransientPipelineError('The document extractor was closed.'));
     }
@@ -89,8 +99,8 @@ export class ExtractionPool {
     // Node Buffer is a view into a shared pool that cannot be transferred.
     const copy = new Uint8Array(bytes.byteLength);
     copy.set(bytes);
-    return new Promise<ExtractedDocument>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, data: copy.buffer, options, resolve, reject });
+    return new Promise<ExtractionResult>((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, data: copy.buffer, options, chunking, resolve, reject });
       this.dispatch();
     });
   }
@@ -137,7 +147,12 @@ export class ExtractionPool {
     slot.watch = setInterval(() => void this.watchMemory(slot, task), MEMORY_CHECK_MS);
     slot.watch.unref();
     slot.worker.ref();
-    const request: ExtractionRequest = { id: task.id, data: task.data, options: task.options };
+    const request: ExtractionRequest = {
+      id: task.id,
+      data: task.data,
+      options: task.options,
+      chunking: task.chunking,
+    };
     slot.worker.postMessage(request, [task.data]);
   }
 
@@ -157,7 +172,7 @@ export class ExtractionPool {
       const task = slot.task;
       if (!task || task.id !== reply.id) return;
       this.finish(slot, () =>
-        reply.ok ? task.resolve(reply.doc) : task.reject(reviveError(reply.error)),
+        reply.ok ? task.resolve(reply.result) : task.reject(reviveError(reply.error)),
       );
       this.dispatch();
     });

@@ -1,6 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { Chunker, type Chunk, type ChunkOptions } from '../chunking/chunker';
 import { PipelineError, UnsupportedTypeError } from '../pipeline-errors';
 import { extractDocument, type ExtractOptions } from './extract-document';
+import type { ExtractedDocument } from './extracted-document';
 import type { ExtractionLimits } from './extraction-limits';
 
 /** Posted by ExtractionPool; `data` is transferred, so the thread owns it. */
@@ -8,6 +10,13 @@ export interface ExtractionRequest {
   id: number;
   data: ArrayBuffer;
   options: ExtractOptions;
+  /** Also chunk the document here, with these options. */
+  chunking?: ChunkOptions;
+}
+
+export interface ExtractionResult {
+  doc: ExtractedDocument;
+  chunks?: Chunk[];
 }
 
 /** A PipelineError crosses the thread boundary as plain fields (see reviveError). */
@@ -20,7 +29,7 @@ export interface SerialisedError {
 }
 
 export type ExtractionReply =
-  | { id: number; ok: true; doc: Awaited<ReturnType<typeof extractDocument>> }
+  | { id: number; ok: true; result: ExtractionResult }
   | { id: number; ok: false; error: SerialisedError };
 
 /*
@@ -31,8 +40,9 @@ export type ExtractionReply =
 const limits = (workerData as { limits: ExtractionLimits }).limits;
 
 parentPort?.on('message', (request: ExtractionRequest) => {
-  void extractDocument(new Uint8Array(request.data), request.options, limits).then(
-    (doc) => parentPort?.postMessage({ id: request.id, ok: true, doc } satisfies ExtractionReply),
+  void extract(request).then(
+    (result) =>
+      parentPort?.postMessage({ id: request.id, ok: true, result } satisfies ExtractionReply),
     (err: unknown) =>
       parentPort?.postMessage({
         id: request.id,
@@ -41,6 +51,16 @@ parentPort?.on('message', (request: ExtractionRequest) => {
       } satisfies ExtractionReply),
   );
 });
+
+/*
+ * Chunking a document at the EXTRACT_MAX_CHARS cap takes a few hundred milliseconds,
+ * which is better spent here than on the caller's event loop.
+ */
+async function extract(request: ExtractionRequest): Promise<ExtractionResult> {
+  const doc = await extractDocument(new Uint8Array(request.data), request.options, limits);
+  if (!request.chunking) return { doc };
+  return { doc, chunks: new Chunker(request.chunking).chunkDocument(doc) };
+}
 
 function serialise(err: unknown): SerialisedError {
   const base = {

@@ -239,6 +239,32 @@ describe('hostile input', () => {
       expect(chunker.chunk('word '.repeat(50)).length).toBeLessThanOrEqual(5);
     });
 
+    it('chunks in the extraction thread exactly as on the caller, and fails past the cap there', async () => {
+      const extractor = new DocumentExtractor();
+      try {
+        const text = `# Title\n\n${'A sentence of several words. '.repeat(400)}`;
+        const chunker = new Chunker({ chunkSize: 200, chunkOverlap: 20 });
+        const { doc, chunks } = await extractor.extractAndChunk(
+          Buffer.from(text),
+          { mimeType: MIME_MARKDOWN },
+          chunker,
+        );
+        expect(chunks.length).toBeGreaterThan(10);
+        expect(chunks).toEqual(chunker.chunkDocument(doc));
+        const err = await extractor
+          .extractAndChunk(
+            Buffer.from(text),
+            { mimeType: MIME_MARKDOWN },
+            new Chunker({ chunkSize: 200, chunkOverlap: 20, maxChunks: 5 }),
+          )
+          .catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(ExtractionLimitError);
+        expect((err as ExtractionLimitError).limit).toBe('EXTRACT_MAX_CHUNKS');
+      } finally {
+        await extractor.close();
+      }
+    });
+
     it('cuts long runs without whitespace or sentence ends', () => {
       const chunker = new Chunker({ chunkSize: 1000, chunkOverlap: 150 });
       for (const text of [
