@@ -145,7 +145,7 @@ describe('process verbs (make, .tooling/procs.sh)', () => {
       input: 'SELECT count(*) AS documents_now FROM documents;\n',
     });
     expect(shell.code).toBe(0);
-    expect(shell.stdout).toMatch(/documents_now\s*\n-+\s*\n\s*1\s*\n/);
+    expect(shell.stdout).toMatch(/documents_now[ \t]*\n-+[ \t]*\n[ \t]*1[ \t]*\n/);
 
     expect((await make('pause', 'QUEUE=ingest')).stdout).toMatch(/ingest: paused/);
     // the cli logs to stdout: keep this run's log lines out of its JSON

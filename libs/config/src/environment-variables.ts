@@ -201,6 +201,53 @@ export class EnvironmentVariables {
   @Min(1)
   UPLOAD_MAX_BYTES!: number;
 
+  // ── Extraction caps (one document) ────────────────────────────────────────
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  EXTRACT_THREADS!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  EXTRACT_TIMEOUT_MS!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(32)
+  EXTRACT_MAX_HEAP_MB!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  EXTRACT_MAX_PAGES!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  EXTRACT_MAX_CHARS!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  EXTRACT_MAX_CHUNKS!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  DOCX_MAX_UNCOMPRESSED_BYTES!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  DOCX_MAX_RATIO!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  DOCX_MAX_ENTRIES!: number;
+
   // ── Worker and maintenance ────────────────────────────────────────────────
   @Type(() => Number)
   @IsInt()

@@ -157,7 +157,21 @@ function toTree(v: EnvironmentVariables, app: AppName): QuarryConfig {
       apiKey: v.EMBEDDING_API_KEY,
       timeoutMs: v.EMBEDDING_TIMEOUT_MS,
     },
-    chunking: { chunkSize: v.CHUNK_SIZE, chunkOverlap: v.CHUNK_OVERLAP },
+    chunking: {
+      chunkSize: v.CHUNK_SIZE,
+      chunkOverlap: v.CHUNK_OVERLAP,
+      maxChunks: v.EXTRACT_MAX_CHUNKS,
+    },
+    extraction: {
+      threads: v.EXTRACT_THREADS,
+      timeoutMs: v.EXTRACT_TIMEOUT_MS,
+      maxHeapMb: v.EXTRACT_MAX_HEAP_MB,
+      maxPages: v.EXTRACT_MAX_PAGES,
+      maxChars: v.EXTRACT_MAX_CHARS,
+      docxMaxUncompressedBytes: v.DOCX_MAX_UNCOMPRESSED_BYTES,
+      docxMaxRatio: v.DOCX_MAX_RATIO,
+      docxMaxEntries: v.DOCX_MAX_ENTRIES,
+    },
     upload: { maxBytes: v.UPLOAD_MAX_BYTES },
     worker: {
       concurrency: v.WORKER_CONCURRENCY,

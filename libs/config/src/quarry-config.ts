@@ -43,7 +43,18 @@ export class QuarryConfig {
     apiKey?: string;
     timeoutMs: number;
   };
-  chunking!: { chunkSize: number; chunkOverlap: number };
+  chunking!: { chunkSize: number; chunkOverlap: number; maxChunks: number };
+  /** Caps on one document's extraction; see the README's configuration table. */
+  extraction!: {
+    threads: number;
+    timeoutMs: number;
+    maxHeapMb: number;
+    maxPages: number;
+    maxChars: number;
+    docxMaxUncompressedBytes: number;
+    docxMaxRatio: number;
+    docxMaxEntries: number;
+  };
   upload!: { maxBytes: number };
   worker!: {
     concurrency: number;

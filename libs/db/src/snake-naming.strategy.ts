@@ -3,7 +3,7 @@ import { DefaultNamingStrategy, NamingStrategyInterface } from 'typeorm';
 export function snakeCase(name: string): string {
   return name
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
+    .replace(/(?<![A-Z])([A-Z]+)([A-Z][a-z])/g, '$1_$2')
     .replace(/[\s-]+/g, '_')
     .toLowerCase();
 }

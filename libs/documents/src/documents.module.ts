@@ -31,6 +31,7 @@ const SERVICES = [
       inject: [QuarryConfig],
       useFactory: (config: QuarryConfig) => ({
         chunking: config.chunking,
+        extraction: config.extraction,
         embedding: {
           provider: config.embedding.provider,
           model: config.embedding.model,

@@ -104,7 +104,7 @@ export class DocumentsService {
     const mimeType = detectTextType(input.text, {});
     const extension = mimeType === 'text/markdown' ? '.md' : '.txt';
     const filename = sanitizeFilename(
-      /\.(md|txt|markdown)$/i.test(title) ? title : `${title}${extension}`,
+      /\.(?:md|txt|markdown)$/i.test(title) ? title : `${title}${extension}`,
     );
     return this.store({
       ownerId: input.ownerId,

@@ -117,15 +117,15 @@ export class IngestService {
     try {
       if (!content) throw new GenerationChangedError(documentId, generation);
 
-      // The claim itself recorded `extracting` and published it.
-      const extracted = await this.extractor.extract(content, {
-        mimeType: claimed.mimeType as SupportedMimeType,
-        filename: claimed.filename,
-      });
+      // The claim itself recorded `extracting` and published it. The thread chunks too, so
+      // a document at the size caps costs this event loop nothing.
+      const { chunks } = await this.extractor.extractAndChunk(
+        content,
+        { mimeType: claimed.mimeType as SupportedMimeType, filename: claimed.filename },
+        this.chunker,
+      );
       signal?.throwIfAborted();
-
       await this.progress(claimed, 'chunking', 0, undefined, { persist: false });
-      const chunks = this.chunker.chunkDocument(extracted);
       // PostgreSQL indexes the chunk rows while the embedder and Qdrant work; the rows are
       // invisible until the swap below completes the document at this generation.
       staged = handled(this.stageChunks(documentId, generation, chunks));

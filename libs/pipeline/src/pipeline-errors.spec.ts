@@ -4,6 +4,8 @@ import {
   EmbedderUnavailableError,
   EmbeddingDimensionMismatchError,
   EncryptedDocumentError,
+  ExtractionLimitError,
+  ExtractionTimeoutError,
   isPermanent,
   NoExtractableTextError,
   PermanentPipelineError,
@@ -11,13 +13,14 @@ import {
   TransientPipelineError,
   UnsupportedTypeError,
 } from './pipeline-errors';
-import { ExtractionTimeoutError } from './extraction/extraction-thread';
 
 describe('pipeline error classification', () => {
   it.each([
     [new UnsupportedTypeError('image/png'), 'unsupported_type'],
     [new CorruptDocumentError('damaged'), 'corrupt_document'],
     [new EncryptedDocumentError('locked'), 'encrypted_document'],
+    [new ExtractionTimeoutError('slow'), 'extraction_timeout'],
+    [new ExtractionLimitError('EXTRACT_MAX_CHARS', 'too long'), 'limit_exceeded'],
     [new NoExtractableTextError('empty'), 'no_extractable_text'],
     [new EmbedderRejectedError('bad request', 400), 'embedder_rejected'],
     [new EmbeddingDimensionMismatchError('384 vs 768'), 'embedding_dimension_mismatch'],
@@ -31,7 +34,6 @@ describe('pipeline error classification', () => {
 
   it.each([
     [new EmbedderUnavailableError('HTTP 503', 503), 'embedder_unavailable'],
-    [new ExtractionTimeoutError('slow'), 'extraction_timeout'],
     [new TransientPipelineError('blip'), 'transient'],
   ])('%s is transient with code %s', (err, code) => {
     expect(err).toBeInstanceOf(TransientPipelineError);

@@ -46,6 +46,29 @@ export class NoExtractableTextError extends PermanentPipelineError {
   override readonly code = 'no_extractable_text';
 }
 
+/**
+ * The document is bigger than a configured cap allows (pages, characters, chunks, archive
+ * expansion, thread heap). `limit` is the setting's name, and the message names it too,
+ * so the person who uploaded it and the operator both see which cap was hit.
+ */
+export class ExtractionLimitError extends PermanentPipelineError {
+  override readonly code = 'limit_exceeded';
+  constructor(
+    readonly limit: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Extraction ran past `EXTRACT_TIMEOUT_MS` and its thread was stopped. Permanent: the same
+ * bytes would take as long on the next worker.
+ */
+export class ExtractionTimeoutError extends PermanentPipelineError {
+  override readonly code = 'extraction_timeout';
+}
+
 /** The embedding service refused the request (4xx other than 429) or answered nonsense. */
 export class EmbedderRejectedError extends PermanentPipelineError {
   override readonly code = 'embedder_rejected';

@@ -37,7 +37,7 @@ export interface DownloadedSnapshot {
 }
 
 function endpoint(target: SnapshotEndpoint, suffix: string): string {
-  const base = target.url.replace(/\/+$/, '');
+  const base = target.url.replace(/(?<!\/)\/+$/, '');
   return `${base}/collections/${encodeURIComponent(target.collection)}/snapshots${suffix}`;
 }
 

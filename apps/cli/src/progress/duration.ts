@@ -2,7 +2,9 @@
 export function parseDuration(value: string): number {
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const pattern = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
+  // Sticky: each match must start where the previous one ended, so a long run of digits
+  // is read once instead of once per starting position.
+  const pattern = /(\d+(?:\.\d+)?)(ms|[smhd])/gy;
   const factors: Record<string, number> = {
     ms: 1,
     s: 1_000,

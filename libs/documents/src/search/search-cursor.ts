@@ -46,7 +46,7 @@ const invalid = () =>
   badInput('cursor is not valid: pass next_cursor from the previous page unchanged');
 
 export function decodeCursor(value: string): SearchCursor {
-  if (value.length > 1_000 || !/^[A-Za-z0-9_-]+$/.test(value)) throw invalid();
+  if (value.length > 1_000 || !/^[\w-]+$/.test(value)) throw invalid();
   let wire: Partial<WireCursor>;
   try {
     wire = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as Partial<WireCursor>;

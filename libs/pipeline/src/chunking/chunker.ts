@@ -1,14 +1,19 @@
 import type { ExtractedDocument, PageSpan } from '../extraction/extracted-document';
+import { limitExceeded } from '../extraction/extraction-limits';
 import { estimateTokens, safeBoundaryAtOrAfter, safeBoundaryAtOrBefore } from './text-boundaries';
 
 /** `CHUNK_SIZE` default, in UTF-16 code units (one per Hangul syllable or Latin letter). */
 export const DEFAULT_CHUNK_SIZE = 1000;
 /** `CHUNK_OVERLAP` default: enough to carry a sentence or two across a cut. */
 export const DEFAULT_CHUNK_OVERLAP = 150;
+/** `EXTRACT_MAX_CHUNKS` default: chunks (and so points) one document may produce. */
+export const DEFAULT_MAX_CHUNKS = 10_000;
 
 export interface ChunkOptions {
   chunkSize?: number;
   chunkOverlap?: number;
+  /** More chunks than this fail the document (`EXTRACT_MAX_CHUNKS`). */
+  maxChunks?: number;
 }
 
 export interface Chunk {
@@ -56,10 +61,12 @@ interface Atom {
 export class Chunker {
   readonly chunkSize: number;
   readonly chunkOverlap: number;
+  readonly maxChunks: number;
 
   constructor(options: ChunkOptions = {}) {
     this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     this.chunkOverlap = options.chunkOverlap ?? DEFAULT_CHUNK_OVERLAP;
+    this.maxChunks = options.maxChunks ?? DEFAULT_MAX_CHUNKS;
     if (!Number.isInteger(this.chunkSize) || this.chunkSize < 20) {
       throw new RangeError(
         `CHUNK_SIZE (chunkSize) must be an integer of at least 20 (got ${this.chunkSize})`,
@@ -152,6 +159,13 @@ export class Chunker {
         i++;
       }
       pushTrimmed(text, chunkStart, end, pages, chunks);
+      if (chunks.length > this.maxChunks) {
+        throw limitExceeded(
+          'EXTRACT_MAX_CHUNKS',
+          'the number of chunks',
+          `${this.maxChunks.toLocaleString('en-US')} chunks`,
+        );
+      }
       if (i >= atoms.length) break;
       const next = atoms[i];
       if (this.chunkOverlap === 0 || next.cut === Level.Section) {

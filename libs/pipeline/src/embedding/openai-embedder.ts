@@ -169,7 +169,7 @@ export class OpenAiEmbedder implements Embedder {
 
 /** `https://host` → `https://host/v1/embeddings`; a base already ending in `/v1` is kept. */
 export function embeddingsUrl(baseUrl: string): string {
-  const base = baseUrl.replace(/\/+$/, '');
+  const base = baseUrl.replace(/(?<!\/)\/+$/, '');
   if (/\/embeddings$/.test(base)) return base;
   return /\/v1$/.test(base) ? `${base}/embeddings` : `${base}/v1/embeddings`;
 }
@@ -179,7 +179,7 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
   if (!header) return undefined;
   const trimmed = header.trim();
   let ms: number;
-  if (/^\d+(\.\d+)?$/.test(trimmed)) {
+  if (/^\d+(?:\.\d+)?$/.test(trimmed)) {
     ms = Number(trimmed) * 1000;
   } else {
     const at = Date.parse(trimmed);

@@ -3,11 +3,11 @@ import { fixture } from '../../test/fixtures';
 import {
   CorruptDocumentError,
   EncryptedDocumentError,
+  ExtractionTimeoutError,
   isPermanent,
   NoExtractableTextError,
 } from '../pipeline-errors';
 import { DocumentExtractor } from './document-extractor';
-import { ExtractionTimeoutError } from './extraction-thread';
 import { MIME_DOCX, MIME_HTML, MIME_MARKDOWN, MIME_PDF, MIME_TEXT } from './type-detector';
 
 describe('DocumentExtractor', () => {
@@ -69,7 +69,8 @@ describe('DocumentExtractor', () => {
     try {
       const err = await impatient.extract(fixture('sample-ko.pdf')).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ExtractionTimeoutError);
-      expect(isPermanent(err)).toBe(false);
+      expect(isPermanent(err)).toBe(true);
+      expect((err as Error).message).toMatch(/EXTRACT_TIMEOUT_MS \(1 ms\)/);
     } finally {
       await impatient.close();
     }

@@ -1,126 +1,69 @@
-import { NoExtractableTextError } from '../pipeline-errors';
-import type { ExtractedDocument, PageSpan } from './extracted-document';
-import { htmlToText } from './html-extractor';
-import { ExtractionThread, type ExtractionThreadOptions } from './extraction-thread';
-import { decodeText, normaliseText } from './text-decoder';
-import {
-  detectType,
-  MIME_DOCX,
-  MIME_HTML,
-  MIME_MARKDOWN,
-  MIME_PDF,
-  MIME_TEXT,
-  type SupportedMimeType,
-  type TypeHints,
-} from './type-detector';
+import type { Chunk, Chunker } from '../chunking/chunker';
+import type { ExtractOptions } from './extract-document';
+import type { ExtractedDocument } from './extracted-document';
+import { DEFAULT_EXTRACTION_LIMITS, type ExtractionLimits } from './extraction-limits';
+import { ExtractionPool } from './extraction-pool';
 
-export type DocumentExtractorOptions = ExtractionThreadOptions;
+export type { ExtractOptions } from './extract-document';
 
-export interface ExtractOptions extends TypeHints {
-  /** Skip sniffing when the type was already detected (e.g. at upload). */
-  mimeType?: SupportedMimeType;
+export interface DocumentExtractorOptions extends Partial<ExtractionLimits> {
+  /** A document that takes longer than this is abandoned and its thread replaced. */
+  timeoutMs?: number;
+  /** Old-generation heap of each extraction thread, in MiB. */
+  maxHeapMb?: number;
+  /** Extraction threads, each reading one document at a time. */
+  threads?: number;
 }
 
+export const DEFAULT_EXTRACT_TIMEOUT_MS = 120_000;
+export const DEFAULT_EXTRACT_MAX_HEAP_MB = 512;
+export const DEFAULT_EXTRACT_THREADS = 2;
+
 /**
- * Bytes in, `ExtractedDocument` out, for every supported type. PDF and DOCX are parsed
- * in a worker thread it owns, so one instance is shared per process and closed on
- * shutdown.
+ * Bytes in, `ExtractedDocument` out, for every supported type. Sniffing, decoding,
+ * parsing and titling all run in a pool of threads it owns (see extract-document.ts), so
+ * no document can stall the caller's event loop or exhaust its heap. One instance is
+ * shared per process and closed on shutdown.
  */
 export class DocumentExtractor {
-  private readonly thread: ExtractionThread;
+  private readonly pool: ExtractionPool;
 
   constructor(options: DocumentExtractorOptions = {}) {
-    this.thread = new ExtractionThread(options);
+    const { timeoutMs, maxHeapMb, threads, ...limits } = options;
+    this.pool = new ExtractionPool({
+      threads: threads ?? DEFAULT_EXTRACT_THREADS,
+      timeoutMs: timeoutMs ?? DEFAULT_EXTRACT_TIMEOUT_MS,
+      maxHeapMb: maxHeapMb ?? DEFAULT_EXTRACT_MAX_HEAP_MB,
+      limits: { ...DEFAULT_EXTRACTION_LIMITS, ...definedOnly(limits) },
+    });
   }
 
   async extract(bytes: Uint8Array, options: ExtractOptions = {}): Promise<ExtractedDocument> {
-    const mimeType = options.mimeType ?? detectType(bytes, options);
-    const doc = await this.extractAs(mimeType, bytes);
-    if (doc.text.trim().length === 0) {
-      throw new NoExtractableTextError(
-        mimeType === MIME_PDF
-          ? 'No text could be extracted from this PDF. It may be a scan or contain only images; text recognition (OCR) is not supported.'
-          : 'This document contains no text to index.',
-      );
-    }
-    return doc;
+    return (await this.pool.run(bytes, options)).doc;
+  }
+
+  /** `extract`, then `chunker.chunkDocument` of the result, both in the thread. */
+  async extractAndChunk(
+    bytes: Uint8Array,
+    options: ExtractOptions,
+    chunker: Chunker,
+  ): Promise<{ doc: ExtractedDocument; chunks: Chunk[] }> {
+    const { chunkSize, chunkOverlap, maxChunks } = chunker;
+    const { doc, chunks } = await this.pool.run(bytes, options, {
+      chunkSize,
+      chunkOverlap,
+      maxChunks,
+    });
+    return { doc, chunks: chunks ?? [] };
   }
 
   close(): Promise<void> {
-    return this.thread.close();
-  }
-
-  private async extractAs(
-    mimeType: SupportedMimeType,
-    bytes: Uint8Array,
-  ): Promise<ExtractedDocument> {
-    switch (mimeType) {
-      case MIME_PDF: {
-        const { title, pages } = await this.thread.pdf(bytes);
-        return { mimeType, title, ...joinPages(pages) };
-      }
-      case MIME_DOCX: {
-        const { text, title } = htmlToText(await this.thread.docxHtml(bytes));
-        return { mimeType, title, text, pages: [] };
-      }
-      case MIME_HTML: {
-        const decoded = decodeText(bytes);
-        const { text, title } = htmlToText(decoded.text);
-        return { mimeType, title, text, pages: [], encoding: decoded.encoding };
-      }
-      case MIME_MARKDOWN:
-      case MIME_TEXT: {
-        const decoded = decodeText(bytes);
-        const text = trimEnd(decoded.text);
-        const title = mimeType === MIME_MARKDOWN ? markdownTitle(text) : firstLineTitle(text);
-        return { mimeType, title, text, pages: [], encoding: decoded.encoding };
-      }
-      default: {
-        const unreachable: never = mimeType;
-        throw new Error(`Unhandled type ${String(unreachable)}`);
-      }
-    }
+    return this.pool.close();
   }
 }
 
-/** Pages joined by a blank line; each page's span excludes the separator. */
-export function joinPages(rawPages: string[]): { text: string; pages: PageSpan[] } {
-  const pages: PageSpan[] = [];
-  const parts: string[] = [];
-  let offset = 0;
-  rawPages.forEach((raw, i) => {
-    const pageText = cleanPdfPage(raw);
-    if (parts.length > 0 && pageText.length > 0) {
-      parts.push('\n\n');
-      offset += 2;
-    }
-    pages.push({ page: i + 1, charStart: offset, charEnd: offset + pageText.length });
-    parts.push(pageText);
-    offset += pageText.length;
-  });
-  return { text: parts.join(''), pages };
-}
-
-function cleanPdfPage(raw: string): string {
-  return normaliseText(raw)
-    .replace(/[^\S\n]+/g, ' ')
-    .replace(/ ?\n ?/g, '\n')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
-}
-
-function trimEnd(text: string): string {
-  return text.replace(/\s+$/, '');
-}
-
-function markdownTitle(text: string): string | undefined {
-  const atx = /^#{1,6}[ \t]+(.+?)[ \t#]*$/m.exec(text);
-  if (atx) return atx[1].trim();
-  const setext = /^([^\n]+)\n=+[ \t]*$/m.exec(text);
-  return setext ? setext[1].trim() : firstLineTitle(text);
-}
-
-function firstLineTitle(text: string): string | undefined {
-  const line = text.trimStart().split('\n', 1)[0]?.trim();
-  return line && line.length <= 120 ? line : undefined;
+function definedOnly<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(values).filter(([, v]) => v !== undefined),
+  ) as Partial<T>;
 }

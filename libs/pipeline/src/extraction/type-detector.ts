@@ -93,9 +93,11 @@ export function sniffPrefix(bytes: Uint8Array): Uint8Array {
 
 /** Text that is already decoded (the `POST /v1/documents/text` route): HTML, Markdown or plain. */
 export function detectTextType(text: string, hints: TypeHints = {}): SupportedMimeType {
-  if (SVG_START.test(text.slice(0, 4096).trimStart()))
+  const head = text.slice(0, 4096).trimStart();
+  const tagAt = skipPrologue(head);
+  if (tagAt >= 0 && matchesAt(SVG_START, head, tagAt))
     throw new UnsupportedTypeError('image/svg+xml');
-  if (looksLikeHtml(text)) return MIME_HTML;
+  if (tagAt >= 0 && matchesAt(HTML_START, head, tagAt)) return MIME_HTML;
   const score = markdownScore(text);
   if (score >= 2) return MIME_MARKDOWN;
   if (score === 1 && hintsMarkdown(hints)) return MIME_MARKDOWN;
@@ -132,26 +134,56 @@ function containsAscii(bytes: Uint8Array, needle: string): boolean {
   );
 }
 
-const HTML_START =
-  /^(?:<\?xml[^>]*>\s*)?(?:<!--[\s\S]*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|article|main|section|div|table|h[1-6]|p)[\s>/]/i;
-
-const SVG_START =
-  /^(?:<\?xml[^>]*>\s*)?(?:<!--[\s\S]*?-->\s*)*(?:<!doctype\s+svg[^>]*>\s*)?<svg[\s>]/i;
-
-function looksLikeHtml(text: string): boolean {
-  return HTML_START.test(text.slice(0, 4096).trimStart());
+/**
+ * Where the first real tag may start: after an optional `<?xml …?>` declaration, then any
+ * number of comments and whitespace. A forward scan, so its cost is linear in the input;
+ * a regex with a repeated lazy comment group here backtracks exponentially. -1 when a
+ * comment or the declaration never closes.
+ */
+function skipPrologue(text: string): number {
+  let i = 0;
+  if (text.startsWith('<?xml', 0)) {
+    const end = text.indexOf('>', 5);
+    if (end < 0) return -1;
+    i = skipWhitespace(text, end + 1);
+  }
+  while (text.startsWith('<!--', i)) {
+    const end = text.indexOf('-->', i + 4);
+    if (end < 0) return -1;
+    i = skipWhitespace(text, end + 3);
+  }
+  return i;
 }
+
+function skipWhitespace(text: string, from: number): number {
+  let i = from;
+  while (i < text.length && /\s/.test(text[i])) i++;
+  return i;
+}
+
+/** `pattern` is sticky: it is tried at `index` only, never at later positions. */
+function matchesAt(pattern: RegExp, text: string, index: number): boolean {
+  pattern.lastIndex = index;
+  return pattern.test(text);
+}
+
+const HTML_START =
+  /<(?:!doctype\s+html|html|head|body|meta|title|article|main|section|div|table|h[1-6]|p)[\s>/]/iy;
+
+const SVG_START = /(?:<!doctype\s+svg[^>]*>\s*)?<svg[\s>]/iy;
 
 const MARKDOWN_SIGNALS: RegExp[] = [
   /^#{1,6}[ \t]+\S/m, // ATX heading
   /^[ \t]*[-*+][ \t]+\S/m, // bullet list
   /^[ \t]*\d+[.)][ \t]+\S/m, // numbered list
   /^(?:```|~~~)/m, // fenced code
-  /\[[^\]\n]+\]\([^)\s]+\)/, // link
+  // Link text stops at `[` and the target at `(`: from each start the scan ends where the
+  // next link could begin, so a line of brackets or of `](` costs linear time, not quadratic.
+  /\[[^[\]\n]+\]\([^()\s]+\)/, // link
   /(?:\*\*|__)[^\s*_][^*_\n]*(?:\*\*|__)/, // strong emphasis
   /^>[ \t]?\S/m, // block quote
   /^\|?[ \t]*:?-{3,}:?[ \t]*\|/m, // table rule
-  /^[^\n]+\n(?:=+|-+)[ \t]*$/m, // setext heading
+  /^[^\n\r\u2028\u2029]+\n(?:=+|-+)[ \t]*$/m, // setext heading
 ];
 
 function markdownScore(text: string): number {
