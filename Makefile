@@ -26,7 +26,9 @@ dev: ## start the whole system on this machine (PostgreSQL, Redis, Qdrant emulat
 demo: ## with `make dev` running: upload the sample documents and follow them
 	node dist/apps/cli/src/main.js demo
 
-test: ## the test suite against the real PostgreSQL and Redis
+test: ## every test, with Node 24, fresh dependencies and PostgreSQL and Redis up
+	@bash .tooling/ensure-deps.sh
+	@bash .tooling/ensure-services.sh
 	npm test
 
 lint: ## ESLint and Prettier
