@@ -1,6 +1,7 @@
 import { NoExtractableTextError } from '../pipeline-errors';
 import type { ExtractedDocument, PageSpan } from './extracted-document';
 import { htmlToText } from './html-extractor';
+import { removePageFurniture } from './page-furniture';
 import { ExtractionThread, type ExtractionThreadOptions } from './extraction-thread';
 import { decodeText, normaliseText } from './text-decoder';
 import {
@@ -83,14 +84,13 @@ export class DocumentExtractor {
   }
 }
 
-/** Pages joined by a blank line; each page's span excludes the separator. */
+/** Pages without their furniture, joined by a blank line; each page's span excludes the separator. */
 export function joinPages(rawPages: string[]): { text: string; pages: PageSpan[] } {
   const pages: PageSpan[] = [];
   const parts: string[] = [];
   let offset = 0;
-  rawPages.forEach((raw, i) => {
-    const pageText = cleanPdfPage(raw);
-    if (parts.length > 0 && pageText.length > 0) {
+  removePageFurniture(rawPages.map(cleanPdfPage)).forEach((pageText, i) => {
+    if (offset > 0 && pageText.length > 0) {
       parts.push('\n\n');
       offset += 2;
     }
