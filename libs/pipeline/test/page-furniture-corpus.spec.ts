@@ -1,4 +1,4 @@
-import { furnishedPdf, furnitureReport, type FurnishedPdfOptions } from '@quarry/testing';
+import { FURNISHED_MANUALS, furnishedPdf, furnitureReport, paragraphsOf } from '@quarry/testing';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Chunker } from '../src/chunking/chunker';
@@ -10,37 +10,37 @@ import { fixture } from './fixtures';
  * a dot-leader table of contents and hyphenated line breaks come out as their body text,
  * every sentence of it intact. bench/page-furniture.bench.ts measures the same corpus.
  */
-const MANUALS: FurnishedPdfOptions[] = [
-  { title: 'Quarry Operations Manual', pages: 9, footer: 'page-of', leader: 'spaced', seed: 7 },
-  { title: 'Recovery Handbook', pages: 6, footer: 'number', leader: 'dense', seed: 11 },
-];
 const CHUNKINGS = [new Chunker(), new Chunker({ chunkSize: 400, chunkOverlap: 60 })];
 
 describe('chunks of PDFs with page furniture', () => {
   const extractor = new DocumentExtractor({ timeoutMs: 30_000 });
   afterAll(() => extractor.close());
 
-  it.each(MANUALS)('keep the text of "$title" and none of its furniture', async (options) => {
-    const pdf = await furnishedPdf(options);
-    const doc = await extractor.extract(pdf.bytes);
-    for (const chunker of CHUNKINGS) {
-      const report = furnitureReport(
-        chunker.chunkDocument(doc).map((c) => c.text),
-        pdf,
-      );
-      expect(report.missing).toEqual([]);
-      expect(report).toMatchObject({ mostlyFurniture: 0, furnitureLines: 0 });
-      expect(report.sentencesFound).toBe(options.pages * 24);
-    }
-    // the hyphenated words were joined again
-    expect(doc.text).not.toMatch(/[a-z]-\n[a-z]/);
-  });
+  it.each(FURNISHED_MANUALS)(
+    'keep the text of "$title" and none of its furniture',
+    async (options) => {
+      const pdf = await furnishedPdf(options);
+      const doc = await extractor.extract(pdf.bytes);
+      for (const chunker of CHUNKINGS) {
+        const report = furnitureReport(
+          chunker.chunkDocument(doc).map((c) => c.text),
+          pdf,
+        );
+        expect(report.missing).toEqual([]);
+        expect(report).toMatchObject({ mostlyFurniture: 0, furnitureLines: 0 });
+        expect(report.sentencesFound).toBe(options.pages * 24);
+      }
+      // the hyphenated words were joined again
+      expect(doc.text).not.toMatch(/[a-z]-\n[a-z]/);
+    },
+  );
 
   it.each(['sample-en.pdf', 'sample-ko.pdf'])(
     'lose nothing of a PDF without furniture (%s)',
     async (name) => {
       const doc = await extractor.extract(fixture(name));
-      const paragraphs = fixtureParagraphs(name === 'sample-en.pdf' ? 'PDF_EN' : 'PDF_KO');
+      const generator = readFileSync(join(__dirname, 'generate-fixtures.ts'), 'utf8');
+      const paragraphs = paragraphsOf(generator, name === 'sample-en.pdf' ? 'PDF_EN' : 'PDF_KO');
       expect(paragraphs.length).toBeGreaterThanOrEqual(5);
       const report = furnitureReport(
         new Chunker().chunkDocument(doc).map((c) => c.text),
@@ -50,12 +50,3 @@ describe('chunks of PDFs with page furniture', () => {
     },
   );
 });
-
-/** The paragraphs generate-fixtures.ts wrote into one of the sample PDFs. */
-function fixtureParagraphs(constant: 'PDF_EN' | 'PDF_KO'): string[] {
-  const source = readFileSync(join(__dirname, 'generate-fixtures.ts'), 'utf8');
-  const start = source.indexOf(`const ${constant}`);
-  const block = source.slice(start, source.indexOf('\n};', start));
-  const quoted = [...block.matchAll(/'([^'\n]{40,})'/g)].map((m) => m[1]);
-  return quoted;
-}

@@ -20,6 +20,12 @@ export interface FurnishedPdf {
   furniture: string[];
 }
 
+/** The manuals the tests and bench/page-furniture.bench.ts generate and measure. */
+export const FURNISHED_MANUALS: readonly FurnishedPdfOptions[] = [
+  { title: 'Quarry Operations Manual', pages: 9, footer: 'page-of', leader: 'spaced', seed: 7 },
+  { title: 'Recovery Handbook', pages: 6, footer: 'number', leader: 'dense', seed: 11 },
+];
+
 const ADJECTIVES = ['durable', 'replicated', 'idempotent', 'scheduled', 'incremental', 'stale'];
 const NOUNS = [
   'reconciler',
@@ -177,4 +183,15 @@ export function furnitureReport(
 
 function collapse(text: string): string {
   return text.split(/\s+/).filter(Boolean).join(' ');
+}
+
+/**
+ * The text a fixture generator wrote into one document: the quoted strings of at least
+ * 20 characters in its `const <name> = { … };` block (paragraphs and headings).
+ */
+export function paragraphsOf(generatorSource: string, constant: string): string[] {
+  const start = generatorSource.indexOf(`const ${constant}`);
+  if (start < 0) return [];
+  const block = generatorSource.slice(start, generatorSource.indexOf('\n};', start));
+  return [...block.matchAll(/'([^'\n]{20,})'/g)].map((m) => m[1]);
 }
