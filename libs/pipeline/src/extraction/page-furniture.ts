@@ -10,8 +10,8 @@
 const EDGE_LINES = 3;
 /** Running lines are only told apart from text on documents with at least this many pages. */
 const MIN_PAGES = 3;
-/** A line shape at the same edge of this share of the pages is furniture (alternating
- * left and right page headers each reach a half). */
+/** A line shape at one edge of this share of the pages is furniture (alternating left
+ * and right page headers each reach a half). */
 const RUNNING_SHARE = 0.4;
 /** Longer lines are text, even when they repeat. */
 const MAX_RUNNING_LENGTH = 150;
@@ -34,8 +34,9 @@ const SENTENCE_ENDS = '.!?:;。！？…"”’)';
  * table-of-contents lines, with words hyphenated across a line break joined again
  * (only a lowercase letter, `-`, a line break and a lowercase letter) and lines the
  * typesetter wrapped mid-sentence made one again, so the chunker cuts between sentences
- * rather than in the middle of one. Short lines (headings, list items) keep their breaks. Pages are
- * normalised text as extracted, lines separated by `\n`; one string comes back per page.
+ * rather than in the middle of one. Short lines (headings, list items) keep their breaks.
+ * Pages are normalised text as extracted, lines separated by `\n`; one string comes back
+ * per page.
  */
 export function removePageFurniture(pages: readonly string[]): string[] {
   const lines = pages.map((page) => page.split('\n'));
