@@ -26,8 +26,11 @@ dev: ## start the whole system on this machine (PostgreSQL, Redis, Qdrant emulat
 demo: ## with `make dev` running: upload the sample documents and follow them
 	node dist/apps/cli/src/main.js demo
 
-test: ## the test suite against the real PostgreSQL and Redis
-	npm test
+# The suite runs make itself (docker/test): it must not inherit this make's level and flags.
+test: ## every test, with Node 24, fresh dependencies and PostgreSQL and Redis up
+	@bash .tooling/ensure-deps.sh
+	@bash .tooling/ensure-services.sh
+	env -u MAKELEVEL -u MAKEFLAGS -u MFLAGS npm test
 
 lint: ## ESLint and Prettier
 	npm run lint && npm run format:check

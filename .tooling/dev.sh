@@ -9,7 +9,7 @@ export PATH="$(bash .tooling/ensure-node.sh):$PATH"
 
 source .tooling/dev-env.sh
 
-[ -d node_modules ] || npm ci --no-audit --no-fund
+bash .tooling/ensure-deps.sh
 [ -f dist/apps/api/src/main.js ] && [ -z "${REBUILD:-}" ] && [ -z "$(find apps libs -name '*.ts' -newer dist/apps/api/src/main.js -print -quit)" ] || npm run build
 
 case "$DATABASE_URL$REDIS_URL" in

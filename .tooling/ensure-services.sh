@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Starts the machine's PostgreSQL and Redis when they are not answering. Used by CI and
-# `make dev`; a DATABASE_URL/REDIS_URL pointing elsewhere is left alone by the callers.
+# Starts the machine's PostgreSQL and Redis when they are not answering, and installs
+# chromium when it is missing. Used by CI, `make test` and `make dev`; a
+# DATABASE_URL/REDIS_URL pointing elsewhere is left alone by the callers.
 set -euo pipefail
 
 pg_up() { pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; }
@@ -20,5 +21,11 @@ if ! redis_up; then
     --dir /var/lib/redis --logfile /var/log/redis/ci.log
   for _ in $(seq 1 30); do redis_up && break; sleep 1; done
   redis_up || { echo "Redis did not start" >&2; exit 1; }
+fi
+# The dashboard's browser test drives Debian's chromium (playwright-core downloads none).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "installing chromium" >&2
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
 fi
 echo "PostgreSQL and Redis are up" >&2

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { QdrantClient } from '@qdrant/js-client-rest';
-import { spawnQdrantEmulator } from '@quarry/testing';
+import { seededRandom, spawnQdrantEmulator } from '@quarry/testing';
 
 const POINTS = Number(process.env.BENCH_POINTS ?? 100_000);
 const DIM = Number(process.env.BENCH_DIM ?? 384);
@@ -16,18 +16,6 @@ const BATCH = 1_000;
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 2);
 const TOP_K = 10;
 const COLLECTION = 'bench_emulator';
-
-/** Small deterministic PRNG so runs are comparable. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomVector(next: () => number): number[] {
   const v = new Array<number>(DIM);
@@ -119,7 +107,7 @@ async function main(): Promise<void> {
       field_schema: 'integer',
       wait: true,
     });
-    const next = rng(42);
+    const next = seededRandom(42);
     const store = new Float32Array(POINTS * DIM);
 
     const batches: Array<{ ids: number[]; vectors: number[][] }> = [];

@@ -13,7 +13,12 @@ import { loadConfig } from '@quarry/config';
 import { DbService } from '@quarry/db';
 import { ApiKeysService } from '@quarry/documents';
 import { EMBEDDER, Embedder } from '@quarry/pipeline';
-import { createTestDatabase, spawnQdrantEmulator, SpawnedQdrant } from '@quarry/testing';
+import {
+  createTestDatabase,
+  seededRandom,
+  spawnQdrantEmulator,
+  SpawnedQdrant,
+} from '@quarry/testing';
 import { pointIdFor, QdrantGateway } from '@quarry/vector';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -35,19 +40,7 @@ const LIMIT = 10;
 const OWNER = 'bench';
 const MODES = ['semantic', 'keyword', 'hybrid'] as const;
 
-/** Small deterministic PRNG so runs are comparable. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const random = rng(7);
+const random = seededRandom(7);
 const LATIN = ['ka', 'lo', 'mi', 'ren', 'sta', 'vo', 'qui', 'ber', 'tan', 'dro', 'fel', 'nu'];
 const PARTICLES = ['', '', '은', '는', '을', '를', '의', '에서', '으로', '이', '가'];
 

@@ -42,6 +42,16 @@ describe('documents api', () => {
       .post('/v1/documents/text')
       .set('Authorization', key)
       .send({ title: 'note', text, collection_id: collectionId, ...extra });
+  /** A pending document with `count` chunk rows of its first generation, "chunk 0"… */
+  const documentWithChunks = async (text: string, count: number): Promise<string> => {
+    const id = (await uploadText(text)).body.document_id as string;
+    await stack.app.get(DataSource).query(
+      `INSERT INTO chunks (document_id, generation, ordinal, text, token_count, char_start, char_end)
+       SELECT $1, 1, n, 'chunk ' || n, 2, 0, 7 FROM generate_series(0, $2 - 1) AS n`,
+      [id, count],
+    );
+    return id;
+  };
   const uploadFile = (
     content: Buffer,
     filename: string,
@@ -318,29 +328,68 @@ describe('documents api', () => {
       ).toBe(404);
     });
 
-    it('pages chunks with limit and offset', async () => {
-      const dataSource = stack.app.get(DataSource);
-      const up = await uploadText('chunk paging body');
-      const id = up.body.document_id as string;
-      await dataSource.query(
-        `INSERT INTO chunks (document_id, generation, ordinal, text, token_count, char_start, char_end)
-         SELECT $1, 1, n, 'chunk ' || n, 2, 0, 7 FROM generate_series(0, 4) AS n`,
-        [id],
-      );
+    it('pages chunks with the cursor it returns, without gaps or duplicates', async () => {
+      const id = await documentWithChunks('chunk paging body', 11);
+      const seen: number[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+        const page = await http()
+          .get(`/v1/documents/${id}/chunks?limit=3${query}`)
+          .set('Authorization', alice);
+        expect(page.status).toBe(200);
+        expect(page.body.total).toBe(11);
+        seen.push(...page.body.items.map((c: { ordinal: number }) => c.ordinal));
+        cursor = page.body.next_cursor as string | null;
+        pages++;
+      } while (cursor && pages < 10);
+      expect(pages).toBe(4);
+      expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+
+      // offset stays as the documented way to jump; its next page continues by cursor.
+      const jumped = await http()
+        .get(`/v1/documents/${id}/chunks?limit=2&offset=9`)
+        .set('Authorization', alice);
+      expect(jumped.body.items.map((c: { ordinal: number }) => c.ordinal)).toEqual([9, 10]);
+      expect(jumped.body.next_cursor).toBeNull();
+      const middle = await http()
+        .get(`/v1/documents/${id}/chunks?limit=2&offset=4`)
+        .set('Authorization', alice);
+      const after = await http()
+        .get(`/v1/documents/${id}/chunks?limit=2&cursor=${middle.body.next_cursor as string}`)
+        .set('Authorization', alice);
+      expect(after.body.items.map((c: { ordinal: number }) => c.ordinal)).toEqual([6, 7]);
+
+      for (const bad of [
+        'cursor=not-a-cursor',
+        `cursor=${Buffer.from('2026-01-01|x').toString('base64url')}`,
+        `cursor=${middle.body.next_cursor as string}&offset=2`,
+        'limit=0',
+      ]) {
+        const res = await http()
+          .get(`/v1/documents/${id}/chunks?${bad}`)
+          .set('Authorization', alice);
+        expect(res.status).toBe(400);
+        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(res.body).toMatchObject({ status: 400 });
+      }
+    });
+
+    it('refuses a chunk cursor from before a reprocess with 409', async () => {
+      const id = await documentWithChunks('chunk cursor across a reprocess', 4);
       const first = await http()
         .get(`/v1/documents/${id}/chunks?limit=2`)
         .set('Authorization', alice);
-      expect(first.body.total).toBe(5);
-      expect(first.body.items.map((c: { text: string }) => c.text)).toEqual(['chunk 0', 'chunk 1']);
-      expect(first.body.next_cursor).toBe('2');
-      const last = await http()
-        .get(`/v1/documents/${id}/chunks?limit=2&offset=4`)
+      expect(first.body.next_cursor).toEqual(expect.any(String));
+      await stack.app
+        .get(DataSource)
+        .query('UPDATE documents SET generation = generation + 1 WHERE id = $1', [id]);
+      const stale = await http()
+        .get(`/v1/documents/${id}/chunks?cursor=${first.body.next_cursor as string}`)
         .set('Authorization', alice);
-      expect(last.body.items.map((c: { ordinal: number }) => c.ordinal)).toEqual([4]);
-      expect(last.body.next_cursor).toBeNull();
-      expect(
-        (await http().get(`/v1/documents/${id}/chunks?limit=0`).set('Authorization', alice)).status,
-      ).toBe(400);
+      expect(stale.status).toBe(409);
+      expect(stale.headers['content-type']).toMatch(/^application\/problem\+json/);
     });
   });
 
@@ -460,6 +509,19 @@ describe('documents api', () => {
       ]);
       expect(res.body.components.schemas.UploadTextDto.required).toEqual(
         expect.arrayContaining(['title', 'text', 'collection_id']),
+      );
+      // Every list pages by the opaque cursor it returns.
+      for (const [path, method] of [
+        ['/v1/documents', 'get'],
+        ['/v1/documents/{id}/chunks', 'get'],
+      ] as const) {
+        const names = (res.body.paths[path][method].parameters as { name: string }[]).map(
+          (p) => p.name,
+        );
+        expect(names).toContain('cursor');
+      }
+      expect(res.body.components.schemas.ChunkPageDto.properties.next_cursor.description).toMatch(
+        /cursor/,
       );
       const ui = await http().get('/docs');
       expect(ui.status).toBe(200);

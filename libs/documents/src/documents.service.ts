@@ -4,7 +4,7 @@ import { Chunk, DbService, Document, DocumentBlob, DocumentStatus } from '@quarr
 import { detectTextType, detectType, UnsupportedTypeError } from '@quarry/pipeline';
 import { EnqueueOptions, JobName, JobQueueService, jobIdFor } from '@quarry/queue';
 import { createHash } from 'node:crypto';
-import { In } from 'typeorm';
+import { In, MoreThan } from 'typeorm';
 import { rowsOf } from './sql';
 import { DomainError, badInput, conflict, notFound } from './domain-errors';
 import { DocumentStatusView, DocumentView, toDocumentView, toStatusView } from './document-view';
@@ -49,6 +49,14 @@ export interface Page<T> {
   items: T[];
   next_cursor: string | null;
 }
+
+export interface ChunkListQuery {
+  limit: number;
+  cursor?: string;
+  offset?: number;
+}
+
+export type ChunkPage = Page<ChunkView> & { total: number };
 
 export interface ChunkView {
   id: string;
@@ -301,27 +309,38 @@ export class DocumentsService {
     };
   }
 
-  /** The current generation's chunks, in order. */
-  async chunks(
-    ownerId: string,
-    id: string,
-    { limit, offset }: { limit: number; offset: number },
-  ): Promise<Page<ChunkView> & { total: number }> {
+  /**
+   * The current generation's chunks, in order. `cursor` (the `next_cursor` of the page
+   * before) continues after the last ordinal seen, through the unique index, so a page
+   * costs the same at any depth; `offset` remains for clients that jump to a position.
+   */
+  async chunks(ownerId: string, id: string, query: ChunkListQuery): Promise<ChunkPage> {
+    if (query.cursor !== undefined && query.offset !== undefined) {
+      throw badInput('Pass either cursor or offset, not both.');
+    }
     const document = await this.get(ownerId, id);
+    const after = query.cursor === undefined ? undefined : decodeChunkCursor(query.cursor);
+    if (after && after.generation !== document.generation) {
+      throw conflict(
+        'The document was reprocessed after this cursor was issued: list its chunks from the start.',
+      );
+    }
+    const scope = { documentId: document.id, generation: document.generation };
     const [rows, total] = await this.db.read(async (m) =>
       Promise.all([
         m.getRepository(Chunk).find({
-          where: { documentId: document.id, generation: document.generation },
+          where: after ? { ...scope, ordinal: MoreThan(after.ordinal) } : scope,
           order: { ordinal: 'ASC' },
-          take: limit,
-          skip: offset,
+          take: query.limit + 1,
+          skip: query.offset,
         }),
-        m
-          .getRepository(Chunk)
-          .count({ where: { documentId: document.id, generation: document.generation } }),
+        // A completed document records its chunk count; otherwise count what is staged.
+        document.status === DocumentStatus.Completed
+          ? document.chunkCount
+          : m.getRepository(Chunk).count({ where: scope }),
       ]),
     );
-    const items = rows.map((c) => ({
+    const items = rows.slice(0, query.limit).map((c) => ({
       id: c.id,
       ordinal: c.ordinal,
       text: c.text,
@@ -330,10 +349,14 @@ export class DocumentsService {
       char_start: c.charStart,
       char_end: c.charEnd,
     }));
+    const last = items[items.length - 1];
     return {
       items,
       total,
-      next_cursor: offset + items.length < total ? String(offset + items.length) : null,
+      next_cursor:
+        rows.length > query.limit && last
+          ? encodeChunkCursor(document.generation, last.ordinal)
+          : null,
     };
   }
 
@@ -480,4 +503,22 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
     throw badInput('cursor is not valid');
   }
   return { createdAt, id };
+}
+
+function encodeChunkCursor(generation: number, ordinal: number): string {
+  return Buffer.from(`c|${generation}|${ordinal}`, 'utf8').toString('base64url');
+}
+
+function decodeChunkCursor(cursor: string): { generation: number; ordinal: number } {
+  const [tag, generation, ordinal] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const parsed = { generation: Number(generation), ordinal: Number(ordinal) };
+  if (
+    tag !== 'c' ||
+    !/^\d{1,9}$/.test(generation ?? '') ||
+    !/^\d{1,9}$/.test(ordinal ?? '') ||
+    parsed.generation < 1
+  ) {
+    throw badInput('cursor is not valid: pass the next_cursor of the previous page unchanged');
+  }
+  return parsed;
 }

@@ -1,5 +1,4 @@
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { ExpressAdapter } from '@bull-board/express';
 import {
   BullBoardInstance,
   BullBoardModule,
@@ -11,12 +10,13 @@ import { QuarryConfig } from '@quarry/config';
 import { ApiKeysService, DocumentsModule } from '@quarry/documents';
 import { JobQueueService } from '@quarry/queue';
 import { adminAuthMiddleware } from './admin-auth.middleware';
+import { OfflineExpressAdapter } from './offline-express-adapter';
 
 export const QUEUE_DASHBOARD_ROUTE = '/admin/queues';
 
 // @bull-board/express pins the patch release of @bull-board/api below the one the nestjs
 // module uses; the server adapter contract is the same, only the declared types differ.
-const EXPRESS_ADAPTER = ExpressAdapter as unknown as BullBoardModuleOptions['adapter'];
+const EXPRESS_ADAPTER = OfflineExpressAdapter as unknown as BullBoardModuleOptions['adapter'];
 
 /** Shows every queue of the catalogue, whatever the configured key prefix. */
 @Injectable()

@@ -117,7 +117,20 @@ export class ChunksQueryDto {
   @Max(500)
   limit?: number;
 
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
+  @ApiPropertyOptional({
+    description:
+      'next_cursor of the previous page: continues after its last chunk, at the same cost at any depth',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    description:
+      'an alternative to `cursor` for jumping to a position: skips this many chunks (cost grows with it); not together with `cursor`',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

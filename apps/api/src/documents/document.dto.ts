@@ -69,7 +69,11 @@ export class ChunkDto {
 export class ChunkPageDto {
   @ApiProperty({ type: [ChunkDto] }) items!: ChunkDto[];
   @ApiProperty({ description: 'chunks of the current generation' }) total!: number;
-  @ApiProperty({ type: String, nullable: true, description: 'the next offset, if any' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'pass as `cursor` for the next page; null on the last page',
+  })
   next_cursor!: string | null;
 }
 

@@ -220,9 +220,15 @@ export class DocumentsController {
   }
 
   @Get(':id/chunks')
-  @ApiOperation({ summary: "The current generation's chunks, in order" })
+  @ApiOperation({
+    summary: "The current generation's chunks, in order (cursor pagination)",
+    description:
+      'Pass the `next_cursor` of a page as `cursor` to get the next one. `offset` is an ' +
+      'alternative for jumping to a position; a cursor from before a reprocess is a 409.',
+  })
   @ApiOkResponse({ type: ChunkPageDto })
   @ApiNotFoundResponse({ description: 'unknown, or owned by someone else' })
+  @ApiConflictResponse({ description: 'the cursor is from before the document was reprocessed' })
   chunks(
     @Principal() principal: AuthPrincipal,
     @Param('id', DocumentId()) id: string,
@@ -230,7 +236,8 @@ export class DocumentsController {
   ): Promise<ChunkPageDto> {
     return this.documents.chunks(principal.ownerId, id, {
       limit: query.limit ?? 50,
-      offset: query.offset ?? 0,
+      cursor: query.cursor,
+      offset: query.offset,
     });
   }
 

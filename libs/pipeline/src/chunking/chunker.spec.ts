@@ -100,6 +100,18 @@ describe('Chunker', () => {
     expect(chunks.map((c) => c.text.split('\n')[0])).toEqual(['# First', '# Second']);
   });
 
+  it('never ends a chunk with a heading whose text did not fit', () => {
+    const body = 'The reconciler repairs what drifted between the stores overnight. '.repeat(4);
+    const text = `# Intro\n\nShort opening words.\n\n## Details\n\n${body.trim()}\n\n${body.trim()}`;
+    for (const overlap of [0, 40]) {
+      const chunks = new Chunker({ chunkSize: 300, chunkOverlap: overlap }).chunk(text);
+      expectInvariants(text, chunks, 300, overlap);
+      expect(chunks.map((c) => c.text.split('\n').pop())).not.toContain('## Details');
+      const details = chunks.find((c) => c.text.includes('## Details'));
+      expect(details?.text).toMatch(/^## Details\n\nThe reconciler/);
+    }
+  });
+
   it('overlaps consecutive chunks from a sentence or word start', () => {
     const text = ENGLISH_PARAGRAPH.repeat(6).trim();
     const chunks = new Chunker({ chunkSize: 250, chunkOverlap: 100 }).chunk(text);

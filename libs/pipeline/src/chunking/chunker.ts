@@ -150,6 +150,7 @@ export class Chunker {
     while (i < atoms.length) {
       // Always take the first atom (it fits: atoms are at most chunkSize long, and the
       // overlap in front of it was shortened to make room), then as many as fit.
+      const first = i;
       let end = atoms[i].end;
       i++;
       while (i < atoms.length && atoms[i].end - chunkStart <= size) {
@@ -157,6 +158,17 @@ export class Chunker {
         if (atoms[i].cut === Level.Section && end - chunkStart >= size / 2) break;
         end = atoms[i].end;
         i++;
+      }
+      // A heading whose text did not fit goes with that text into the next chunk (unless
+      // only the overlap and blank lines would be left of this one).
+      while (
+        i - 1 > first &&
+        i < atoms.length &&
+        isHeading(text, atoms[i - 1]) &&
+        text.slice(atoms[first].start, atoms[i - 2].end).trim().length > 0
+      ) {
+        i--;
+        end = atoms[i - 1].end;
       }
       pushTrimmed(text, chunkStart, end, pages, chunks);
       if (chunks.length > this.maxChunks) {
@@ -179,6 +191,13 @@ export class Chunker {
     }
     return chunks;
   }
+}
+
+/** An atom that is only a Markdown-style heading line (a section longer than a chunk). */
+function isHeading(text: string, atom: Atom): boolean {
+  if (atom.cut !== Level.Section || text[atom.start] !== '#') return false;
+  const lineEnd = text.indexOf('\n', atom.start);
+  return lineEnd < 0 || text.slice(lineEnd, atom.end).trim().length === 0;
 }
 
 function findCuts(
