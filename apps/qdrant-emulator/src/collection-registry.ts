@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { AliasAction, AliasStore } from './alias-store';
 import { Collection } from './collection';
 import { CollectionConfigJson } from './collection-config';
 import { QdrantError } from './qdrant-error';
@@ -46,6 +47,7 @@ export class CollectionRegistry {
   private readonly collectionsDir: string;
   private readonly snapshotsDir: string;
   private readonly compactAfterBytes: number;
+  readonly aliases: AliasStore;
 
   constructor(
     readonly storageDir: string,
@@ -54,11 +56,13 @@ export class CollectionRegistry {
     this.collectionsDir = path.join(storageDir, 'collections');
     this.snapshotsDir = path.join(storageDir, 'snapshots');
     this.compactAfterBytes = options.compactAfterBytes ?? 256 * 1024 * 1024;
+    this.aliases = new AliasStore(storageDir);
   }
 
   open(): void {
     fs.mkdirSync(this.collectionsDir, { recursive: true });
     fs.mkdirSync(this.snapshotsDir, { recursive: true });
+    this.aliases.load();
     for (const entry of fs.readdirSync(this.collectionsDir)) {
       const dir = path.join(this.collectionsDir, entry);
       if (entry.startsWith('.')) {
@@ -93,19 +97,37 @@ export class CollectionRegistry {
     return [...this.collections.keys()];
   }
 
+  /** A collection or an alias of one, as Qdrant's `exists`. */
   has(name: string): boolean {
-    return this.collections.has(name);
+    return this.collections.has(name) || this.aliases.has(name);
+  }
+
+  /** The collection a name stands for: the collection itself, else the one its alias points to. */
+  resolve(name: string): string {
+    if (this.collections.has(name)) return name;
+    const target = this.aliases.target(name);
+    if (target !== undefined && this.collections.has(target)) return target;
+    throw QdrantError.collectionNotFound(name);
   }
 
   get(name: string): Collection {
-    const stored = this.collections.get(name);
+    return this.stored(name).collection;
+  }
+
+  private stored(name: string): StoredCollection {
+    const stored = this.collections.get(name) ?? this.collections.get(this.resolve(name));
     if (!stored) throw QdrantError.collectionNotFound(name);
-    return stored.collection;
+    return stored;
   }
 
   async create(name: string, config: CollectionConfigJson): Promise<void> {
     if (this.collections.has(name))
       throw QdrantError.conflict(`Collection \`${name}\` already exists!`);
+    if (this.aliases.has(name)) {
+      throw QdrantError.wrongInput(
+        `Can't create collection with name ${name}. Alias with the same name already exists`,
+      );
+    }
     await this.install(new Collection(name, config));
   }
 
@@ -130,7 +152,40 @@ export class CollectionRegistry {
     });
   }
 
-  delete(name: string): boolean {
+  /**
+   * Applies alias actions in order on a copy and installs the result in one step: a reader
+   * sees either the old mapping or the new one, and a failing action changes nothing.
+   */
+  async updateAliases(actions: AliasAction[]): Promise<void> {
+    const next = this.aliases.draft();
+    for (const action of actions) {
+      if (action.kind === 'create') {
+        if (!this.collections.has(action.collection))
+          throw QdrantError.collectionNotFound(action.collection);
+        if (this.collections.has(action.alias))
+          throw QdrantError.conflict(`Collection \`${action.alias}\` already exists!`);
+        next.set(action.alias, action.collection);
+      } else if (action.kind === 'delete') {
+        next.delete(action.alias);
+      } else {
+        const target = next.get(action.alias);
+        if (target === undefined)
+          throw QdrantError.notFound(`Alias ${action.alias} does not exists!`);
+        next.delete(action.alias);
+        next.set(action.newAlias, target);
+      }
+    }
+    await this.aliases.replace(next);
+  }
+
+  /** Deletes a collection by its own name (never through an alias) and drops its aliases. */
+  async delete(name: string): Promise<boolean> {
+    const deleted = this.drop(name);
+    if (deleted) await this.aliases.removeCollection(name);
+    return deleted;
+  }
+
+  private drop(name: string): boolean {
     const stored = this.collections.get(name);
     if (!stored) return false;
     this.collections.delete(name);
@@ -149,8 +204,7 @@ export class CollectionRegistry {
    * the process being killed, not a power cut), as Qdrant's `acknowledged`.
    */
   async commit(name: string, ops: UpdateOperation[], wait: boolean): Promise<number[]> {
-    const stored = this.collections.get(name);
-    if (!stored) throw QdrantError.collectionNotFound(name);
+    const stored = this.stored(name);
     const ids: number[] = [];
     for (const op of ops) {
       const opId = stored.collection.lastOpId + 1;
@@ -188,8 +242,7 @@ export class CollectionRegistry {
   }
 
   async compactNow(name: string): Promise<void> {
-    const stored = this.collections.get(name);
-    if (!stored) throw QdrantError.collectionNotFound(name);
+    const stored = this.stored(name);
     if (stored.compacting) await stored.compacting;
     await this.compact(stored);
   }
@@ -198,7 +251,8 @@ export class CollectionRegistry {
     return path.join(this.snapshotsDir, encodeURIComponent(name));
   }
 
-  async createSnapshot(name: string): Promise<SnapshotDescription> {
+  async createSnapshot(alias: string): Promise<SnapshotDescription> {
+    const name = this.resolve(alias);
     const collection = this.get(name);
     const data = encodeSegment(collection);
     const now = new Date();
@@ -217,8 +271,8 @@ export class CollectionRegistry {
     };
   }
 
-  listSnapshots(name: string): SnapshotDescription[] {
-    this.get(name);
+  listSnapshots(alias: string): SnapshotDescription[] {
+    const name = this.resolve(alias);
     const dir = this.snapshotDir(name);
     if (!fs.existsSync(dir)) return [];
     return fs
@@ -239,8 +293,8 @@ export class CollectionRegistry {
       );
   }
 
-  snapshotFile(name: string, snapshotName: string): string {
-    this.get(name);
+  snapshotFile(alias: string, snapshotName: string): string {
+    const name = this.resolve(alias);
     const file = path.join(this.snapshotDir(name), path.basename(snapshotName));
     if (!snapshotName.endsWith('.snapshot') || !fs.existsSync(file)) {
       throw QdrantError.notFound(`Snapshot ${snapshotName} not found`);
@@ -265,7 +319,8 @@ export class CollectionRegistry {
       }
     }
     const collection = decodeSegment(data, name);
-    this.delete(name);
+    // Recovery replaces the collection's content; its aliases stay.
+    this.drop(name);
     await this.install(collection);
   }
 

@@ -48,12 +48,6 @@ export function registerCollectionRoutes(router: Router, registry: CollectionReg
 
   router.add('DELETE', '/collections/{name}', ({ params }) => registry.delete(params[0]));
 
-  router.add('GET', '/aliases', () => ({ aliases: [] }));
-  router.add('GET', '/collections/{name}/aliases', ({ params }) => {
-    registry.get(params[0]);
-    return { aliases: [] };
-  });
-
   router.add('PUT', '/collections/{name}/index', async (ctx) => {
     registry.get(ctx.params[0]);
     const body = expectObject(ctx.json(), 'struct CreateFieldIndex');

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { registerAliasRoutes } from './alias-routes';
 import { CollectionRegistry } from './collection-registry';
 import { registerCollectionRoutes } from './collection-routes';
 import { Router, sendJson } from './http-router';
@@ -13,6 +14,13 @@ export const EMULATED_VERSION = '1.19.0';
 export const EMULATOR_COMMIT = createHash('sha1')
   .update(`quarry-qdrant-emulator-${EMULATED_VERSION}`)
   .digest('hex');
+
+/** Qdrant's probe answers: `/livez` shares `/healthz`'s text, `/readyz` reports the shards. */
+const PROBE_BODIES: Record<string, string | undefined> = {
+  '/healthz': 'healthz check passed',
+  '/livez': 'healthz check passed',
+  '/readyz': 'all shards are ready',
+};
 
 export interface EmulatorOptions {
   host: string;
@@ -44,6 +52,7 @@ export function buildRouter(registry: CollectionRegistry): Router {
   const router = new Router();
   router.add('GET', '/', () => undefined);
   for (const probe of ['/healthz', '/livez', '/readyz']) router.add('GET', probe, () => undefined);
+  registerAliasRoutes(router, registry);
   registerCollectionRoutes(router, registry);
   registerSnapshotRoutes(router, registry);
   registerQueryRoutes(router, registry);
@@ -67,8 +76,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       });
       return;
     }
-    if (req.method === 'GET' && (path === '/healthz' || path === '/livez' || path === '/readyz')) {
-      const text = `${path.slice(1)} check passed`;
+    const probe = req.method === 'GET' ? PROBE_BODIES[path] : undefined;
+    if (probe !== undefined) {
+      const text = probe;
       res.writeHead(200, {
         'content-type': 'text/plain; charset=utf-8',
         'content-length': text.length,
