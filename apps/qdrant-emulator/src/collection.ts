@@ -368,7 +368,9 @@ export class Collection implements FilterContext {
       if (names === true || names.includes(name))
         out[name] = { indices: [...sv.indices], values: [...sv.values] };
     }
-    return out;
+    // Qdrant prints a lone unnamed vector as the plain array, never as `{"": [...]}`.
+    const keys = Object.keys(out);
+    return keys.length === 1 && keys[0] === DEFAULT_VECTOR ? out[DEFAULT_VECTOR] : out;
   }
 
   searchDense(
