@@ -70,6 +70,8 @@ export class PointRecord implements FilterTarget {
 export interface ScoredRecord {
   record: PointRecord;
   score: number;
+  /** The payload value an `order_by` query ordered by. */
+  orderValue?: number;
 }
 
 interface DenseIndex {

@@ -239,13 +239,15 @@ export function formatScored(
   withPayload: PayloadSelector,
   withVector: boolean | string[],
 ): JsonObject {
-  return {
+  const out: JsonObject = {
     id: hit.record.id,
     version: hit.record.version,
     score: shortestFloat32(hit.score),
     payload: selectPayload(hit.record.payload, withPayload),
     vector: withVector === false ? null : collection.formatVector(hit.record, withVector),
   };
+  if (hit.orderValue !== undefined) out.order_value = hit.orderValue;
+  return out;
 }
 
 export function parseLimit(raw: JsonValue | undefined, fallback: number, path = 'limit'): number {

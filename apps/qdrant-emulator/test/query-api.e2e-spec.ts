@@ -1,0 +1,209 @@
+import { openFixture, QdrantFixture } from './qdrant-fixture';
+
+/** Dot product in two dimensions, so every expected score can be worked out by hand. */
+describe('query API beyond nearest', () => {
+  let q: QdrantFixture;
+  let name: string;
+
+  beforeAll(async () => {
+    q = await openFixture();
+    name = q.collectionName('queryapi');
+    await q.client.createCollection(name, { vectors: { size: 2, distance: 'Dot' } });
+    await q.client.createPayloadIndex(name, {
+      field_name: 'rank',
+      field_schema: 'integer',
+      wait: true,
+    });
+    await q.client.upsert(name, {
+      wait: true,
+      points: [
+        { id: 1, vector: [1, 0], payload: { g: 'a', rank: 30 } },
+        { id: 2, vector: [0.8, 0.2], payload: { g: 'a', rank: 10 } },
+        { id: 3, vector: [0, 1], payload: { g: 'b', rank: 50 } },
+        { id: 4, vector: [0.5, 0.5], payload: { g: 'b', rank: 20 } },
+        { id: 5, vector: [-1, 0], payload: { g: 'c', rank: 40 } },
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await q.close();
+  });
+
+  afterEach(() => {
+    expect(q.proxy.violations.splice(0)).toEqual([]);
+  });
+
+  const ids = (points: Array<{ id: string | number }>) => points.map((p) => p.id);
+  const scores = (points: Array<{ score: number }>) => points.map((p) => p.score);
+
+  it('recommends by average vector, leaving the examples out', async () => {
+    // query = 2·[1,0] − [0,1] = [2,−1]
+    const res = await q.client.query(name, {
+      query: { recommend: { positive: [1], negative: [3] } },
+    });
+    expect(ids(res.points)).toEqual([2, 4, 5]);
+    expect(res.points[0].score).toBeCloseTo(1.4, 5);
+  });
+
+  it('recommends by best score and by summed scores', async () => {
+    const best = await q.client.query(name, {
+      query: { recommend: { positive: [1], negative: [3], strategy: 'best_score' } },
+    });
+    // closer to a positive: sigmoid of its similarity; else minus the sigmoid of the negative's
+    expect(ids(best.points)).toEqual([2, 5, 4]);
+    expect(scores(best.points)[0]).toBeCloseTo(0.5 * (0.8 / 1.8 + 1), 5);
+    expect(scores(best.points)[1]).toBeCloseTo(-0.5, 5);
+    const sum = await q.client.query(name, {
+      query: { recommend: { positive: [1], negative: [3], strategy: 'sum_scores' } },
+    });
+    expect(ids(sum.points)).toEqual([2, 4, 5]);
+    expect(scores(sum.points)).toEqual([
+      expect.closeTo(0.6, 5),
+      expect.closeTo(0, 5),
+      expect.closeTo(-1, 5),
+    ]);
+  });
+
+  it('discovers within context pairs and ranks by context alone', async () => {
+    const found = await q.client.query(name, {
+      query: { discover: { target: [1, 0], context: [{ positive: 4, negative: 5 }] } },
+    });
+    expect(ids(found.points)).toEqual([1, 2, 3]);
+    expect(found.points[0].score).toBeCloseTo(1.75, 5);
+    const ctx = await q.client.query(name, {
+      query: { context: [{ positive: [1, 0], negative: [0, 1] }] },
+    });
+    expect([...ids(ctx.points).slice(0, 2)].sort()).toEqual([1, 2]);
+    expect(ids(ctx.points)[2]).toBe(4);
+    expect(scores(ctx.points).slice(0, 3)).toEqual([0, 0, expect.closeTo(0, 5)]);
+    expect(scores(ctx.points).slice(3)).toEqual([expect.closeTo(-0.5, 5), expect.closeTo(-0.5, 5)]);
+  });
+
+  it('orders by a payload value, with direction and start_from', async () => {
+    const desc = await q.client.query(name, {
+      query: { order_by: { key: 'rank', direction: 'desc' } },
+      with_payload: true,
+    });
+    expect(ids(desc.points)).toEqual([3, 5, 1, 4, 2]);
+    expect(desc.points.map((p) => p.order_value)).toEqual([50, 40, 30, 20, 10]);
+    const asc = await q.client.query(name, {
+      query: { order_by: { key: 'rank', start_from: 20 } },
+      limit: 2,
+    });
+    expect(ids(asc.points)).toEqual([4, 1]);
+    const unindexed = await q.raw('POST', `/collections/${name}/points/query`, {
+      query: { order_by: 'g' },
+    });
+    expect(unindexed.status).toBe(400);
+    expect(unindexed.body.status.error).toMatch(/^Bad request: /);
+  });
+
+  it('samples random points without repeats', async () => {
+    const some = await q.client.query(name, { query: { sample: 'random' }, limit: 3 });
+    expect(new Set(ids(some.points)).size).toBe(3);
+    const all = await q.client.query(name, { query: { sample: 'random' }, limit: 10 });
+    expect([...ids(all.points)].sort()).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('fuses prefetches by weighted rrf and by dbsf', async () => {
+    const prefetch = [
+      { query: [1, 0], limit: 3 }, // 1, 2, 4
+      { query: [0, 1], limit: 3 }, // 3, 4, 2
+    ];
+    const weighted = await q.client.query(name, {
+      prefetch,
+      query: { rrf: { weights: [3, 1] } },
+    });
+    // 1: 3/3; 2: 3/4 + 1/5; 4: 3/5 + 1/4; 3: 1/3
+    expect(ids(weighted.points)).toEqual([1, 2, 4, 3]);
+    expect(weighted.points[1].score).toBeCloseTo(0.95, 5);
+    const dbsf = await q.client.query(name, { prefetch, query: { fusion: 'dbsf' } });
+    expect(ids(dbsf.points)).toEqual([2, 4, 3, 1]);
+    const unknown = await q.raw(
+      'POST',
+      `/collections/${name}/points/query`,
+      { prefetch, query: { fusion: 'max' } },
+      { invalidRequest: true },
+    );
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.status.error).toMatch(/^Format error in JSON body: /);
+  });
+
+  it('looks example vectors up in another collection, and 404s when it is missing', async () => {
+    const other = q.collectionName('lookup');
+    await q.client.createCollection(other, { vectors: { size: 2, distance: 'Dot' } });
+    await q.client.upsert(other, { wait: true, points: [{ id: 100, vector: [0, 1] }] });
+    const res = await q.client.query(name, {
+      query: 100,
+      lookup_from: { collection: other },
+      limit: 3,
+    });
+    expect(ids(res.points)).toEqual([3, 4, 2]);
+    const missing = await q.raw('POST', `/collections/${name}/points/query`, {
+      query: { recommend: { positive: [100] } },
+      lookup_from: { collection: `${other}_gone` },
+    });
+    expect(missing.status).toBe(404);
+    expect(missing.body.status.error).toMatch(/^Not found: /);
+  });
+
+  it('groups query results by a payload value', async () => {
+    const res = await q.client.queryGroups(name, {
+      query: [1, 0],
+      group_by: 'g',
+      group_size: 1,
+      limit: 2,
+    });
+    expect(res.groups.map((g) => [g.id, ids(g.hits)])).toEqual([
+      ['a', [1]],
+      ['b', [4]],
+    ]);
+  });
+
+  it('answers the older recommend, discover and group endpoints with a result', async () => {
+    const reco = await q.raw('POST', `/collections/${name}/points/recommend`, {
+      positive: [1],
+      negative: [3],
+      limit: 2,
+    });
+    expect(reco.status).toBe(200);
+    expect(ids(reco.body.result)).toEqual([2, 4]);
+    const batch = await q.raw('POST', `/collections/${name}/points/recommend/batch`, {
+      searches: [
+        { positive: [1], limit: 1 },
+        { positive: [3], limit: 1 },
+      ],
+    });
+    expect(batch.body.result.map(ids)).toEqual([[2], [4]]);
+    const discovered = await q.raw('POST', `/collections/${name}/points/discover`, {
+      target: [1, 0],
+      context: [{ positive: 4, negative: 5 }],
+      limit: 1,
+    });
+    expect(ids(discovered.body.result)).toEqual([1]);
+    const searchGroups = await q.raw('POST', `/collections/${name}/points/search/groups`, {
+      vector: [1, 0],
+      group_by: 'g',
+      group_size: 2,
+      limit: 3,
+    });
+    expect(searchGroups.status).toBe(200);
+    expect(
+      searchGroups.body.result.groups.map((g: { id: string; hits: [] }) => [g.id, ids(g.hits)]),
+    ).toEqual([
+      ['a', [1, 2]],
+      ['b', [4, 3]],
+      ['c', [5]],
+    ]);
+    const recoGroups = await q.raw('POST', `/collections/${name}/points/recommend/groups`, {
+      positive: [1],
+      group_by: 'g',
+      group_size: 1,
+      limit: 1,
+    });
+    expect(recoGroups.body.result.groups).toEqual([
+      { id: 'a', hits: [expect.objectContaining({ id: 2 })] },
+    ]);
+  });
+});
