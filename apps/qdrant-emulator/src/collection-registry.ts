@@ -16,6 +16,7 @@ import {
 } from './write-ahead-log';
 
 const SEGMENT = 'segment.bin';
+const FULL_SNAPSHOT_FORMAT = 'qdrant-emulator-full-snapshot-1';
 
 interface StoredCollection {
   collection: Collection;
@@ -251,14 +252,15 @@ export class CollectionRegistry {
     return path.join(this.snapshotsDir, encodeURIComponent(name));
   }
 
-  async createSnapshot(alias: string): Promise<SnapshotDescription> {
-    const name = this.resolve(alias);
-    const collection = this.get(name);
-    const data = encodeSegment(collection);
+  /** Writes a snapshot file and its checksum into `dir`, named `<prefix>-<n>-<time>.snapshot`. */
+  private async writeSnapshot(
+    dir: string,
+    prefix: string,
+    data: Buffer,
+  ): Promise<SnapshotDescription> {
     const now = new Date();
     const stamp = now.toISOString().slice(0, 19).replace(/[T:]/g, '-');
-    const snapshotName = `${name}-${randomBytes(4).readUInt32LE(0)}-${stamp}.snapshot`;
-    const dir = this.snapshotDir(name);
+    const snapshotName = `${prefix}-${randomBytes(4).readUInt32LE(0)}-${stamp}.snapshot`;
     fs.mkdirSync(dir, { recursive: true });
     const checksum = createHash('sha256').update(data).digest('hex');
     await writeFileDurably(path.join(dir, snapshotName), data);
@@ -271,13 +273,48 @@ export class CollectionRegistry {
     };
   }
 
-  listSnapshots(alias: string): SnapshotDescription[] {
+  async createSnapshot(alias: string): Promise<SnapshotDescription> {
     const name = this.resolve(alias);
-    const dir = this.snapshotDir(name);
+    return this.writeSnapshot(this.snapshotDir(name), name, encodeSegment(this.get(name)));
+  }
+
+  /**
+   * A snapshot of the whole storage: every collection's segment and the aliases. As with
+   * Qdrant, it is recovered at start (`--storage-snapshot`), not through the REST API.
+   */
+  async createFullSnapshot(): Promise<SnapshotDescription> {
+    const collections: Record<string, string> = {};
+    for (const [name, stored] of this.collections)
+      collections[name] = encodeSegment(stored.collection).toString('base64');
+    const data = Buffer.from(
+      JSON.stringify({ format: FULL_SNAPSHOT_FORMAT, aliases: this.aliases.list(), collections }),
+    );
+    return this.writeSnapshot(this.snapshotsDir, 'full-snapshot', data);
+  }
+
+  /** Installs a full snapshot's collections and aliases into an empty storage. */
+  async recoverFullSnapshot(data: Buffer): Promise<void> {
+    const parsed = JSON.parse(data.toString('utf8')) as {
+      format?: string;
+      aliases: Array<{ alias_name: string; collection_name: string }>;
+      collections: Record<string, string>;
+    };
+    if (parsed.format !== FULL_SNAPSHOT_FORMAT)
+      throw new Error('not a full snapshot of the Qdrant emulator');
+    for (const [name, segment] of Object.entries(parsed.collections)) {
+      this.drop(name);
+      await this.install(decodeSegment(Buffer.from(segment, 'base64'), name));
+    }
+    await this.aliases.replace(
+      new Map(parsed.aliases.map((a) => [a.alias_name, a.collection_name])),
+    );
+  }
+
+  private listSnapshotsIn(dir: string): SnapshotDescription[] {
     if (!fs.existsSync(dir)) return [];
     return fs
       .readdirSync(dir)
-      .filter((f) => f.endsWith('.snapshot'))
+      .filter((f) => f.endsWith('.snapshot') && fs.statSync(path.join(dir, f)).isFile())
       .map((f) => {
         const stat = fs.statSync(path.join(dir, f));
         const checksumFile = path.join(dir, `${f}.checksum`);
@@ -293,19 +330,51 @@ export class CollectionRegistry {
       );
   }
 
-  snapshotFile(alias: string, snapshotName: string): string {
-    const name = this.resolve(alias);
-    const file = path.join(this.snapshotDir(name), path.basename(snapshotName));
-    if (!snapshotName.endsWith('.snapshot') || !fs.existsSync(file)) {
+  listSnapshots(alias: string): SnapshotDescription[] {
+    return this.listSnapshotsIn(this.snapshotDir(this.resolve(alias)));
+  }
+
+  listFullSnapshots(): SnapshotDescription[] {
+    return this.listSnapshotsIn(this.snapshotsDir);
+  }
+
+  /** A snapshot file by name; a name that would leave its directory is not found, as in Qdrant. */
+  private snapshotIn(dir: string, snapshotName: string): string {
+    const file = path.join(dir, snapshotName);
+    if (
+      !snapshotName.endsWith('.snapshot') ||
+      path.dirname(file) !== dir ||
+      !fs.existsSync(file) ||
+      !fs.statSync(file).isFile()
+    ) {
       throw QdrantError.notFound(`Snapshot ${snapshotName} not found`);
     }
     return file;
   }
 
-  deleteSnapshot(name: string, snapshotName: string): void {
-    const file = this.snapshotFile(name, snapshotName);
+  snapshotFile(alias: string, snapshotName: string): string {
+    return this.snapshotIn(this.snapshotDir(this.resolve(alias)), snapshotName);
+  }
+
+  fullSnapshotFile(snapshotName: string): string {
+    return this.snapshotIn(this.snapshotsDir, snapshotName);
+  }
+
+  deleteSnapshotFile(file: string): void {
     fs.rmSync(file, { force: true });
     fs.rmSync(`${file}.checksum`, { force: true });
+  }
+
+  /** Whether a local file lies inside the snapshots directory (the only place recovery reads). */
+  insideSnapshots(file: string): boolean {
+    let real: string;
+    try {
+      real = fs.realpathSync(file);
+    } catch {
+      return false;
+    }
+    const root = fs.realpathSync(this.snapshotsDir);
+    return real.startsWith(`${root}${path.sep}`);
   }
 
   /** Replaces (or creates) a collection from a snapshot file's content. */

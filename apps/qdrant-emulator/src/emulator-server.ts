@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { registerAliasRoutes } from './alias-routes';
@@ -29,6 +30,8 @@ export interface EmulatorOptions {
   compactAfterBytes?: number;
   /** When set, every request except the root and the probes must carry it, as with Qdrant's api_key. */
   apiKey?: string;
+  /** A full snapshot (`POST /snapshots`) to install before serving, as Qdrant's --storage-snapshot. */
+  storageSnapshot?: string;
 }
 
 function authorised(
@@ -65,6 +68,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     compactAfterBytes: options.compactAfterBytes,
   });
   registry.open();
+  if (options.storageSnapshot)
+    await registry.recoverFullSnapshot(fs.readFileSync(options.storageSnapshot));
   const router = buildRouter(registry);
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];

@@ -16,8 +16,10 @@ import { parsePointId, PointId } from './point-id';
 import { QdrantError } from './qdrant-error';
 import { PointWrite, SparseVector } from './update-operation';
 
-export function parseWait(query: URLSearchParams): boolean {
-  return query.get('wait') === 'true';
+/** The `wait` query flag; points updates default to false, snapshot operations to true. */
+export function parseWait(query: URLSearchParams, fallback = false): boolean {
+  const wait = query.get('wait');
+  return wait === null ? fallback : wait === 'true';
 }
 
 export function isSparseInput(value: unknown): value is JsonObject {
