@@ -104,6 +104,16 @@ export class Collection implements FilterContext {
     this.unnamed = hasUnnamedVector(config);
   }
 
+  /** Strict mode's `max_query_limit`, enforced on reads that take a limit, as Qdrant does. */
+  checkQueryLimit(limit: number): void {
+    const strict = this.config.strict_mode_config;
+    const max = strict.max_query_limit;
+    if (strict.enabled !== true || typeof max !== 'number' || limit <= max) return;
+    throw QdrantError.badRequest(
+      `Limit exceeded ${limit} > ${max} for "limit". Help: Reduce the "limit" parameter to or below ${max}.`,
+    );
+  }
+
   textIndexed(key: string): boolean {
     const index = this.indexes.get(key);
     return index !== undefined && index.data_type === 'text';

@@ -178,6 +178,7 @@ export function registerPointRoutes(router: Router, registry: CollectionRegistry
     const collection = registry.get(ctx.params[0]);
     const body = expectObject(ctx.json() ?? {}, 'struct ScrollRequest');
     const limit = parseLimit(body.limit, 10);
+    collection.checkQueryLimit(limit);
     const withPayload = parseWithPayload(body.with_payload, true);
     const withVector = parseWithVector(body.with_vector, false);
     const filter = filterOf(collection, body.filter);

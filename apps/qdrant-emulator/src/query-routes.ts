@@ -311,6 +311,7 @@ function executeQuery(
 function queryPoints(scope: QueryScope, raw: unknown): JsonObject {
   const body = expectObject(raw ?? {}, 'struct QueryRequest');
   const limit = parseLimit(body.limit, 10);
+  scope.collection.checkQueryLimit(limit);
   const offset = body.offset === undefined || body.offset === null ? 0 : expectUint(body.offset);
   const withPayload = parseWithPayload(body.with_payload, false);
   const withVector = parseWithVector(body.with_vector, false);
@@ -331,6 +332,7 @@ function queryGroups(scope: QueryScope, body: JsonObject, groupSizeRequired: boo
     throw QdrantError.format('missing field `limit`');
   const groupSize = parseLimit(body.group_size, 3, 'group_size');
   const limit = parseLimit(body.limit, 10);
+  scope.collection.checkQueryLimit(limit);
   if (body.with_lookup !== undefined && body.with_lookup !== null)
     throw unsupported('with_lookup in a groups request');
   const hits = executeQuery(scope, body, null, '', Math.max(scope.collection.points.size, 1));
@@ -385,6 +387,7 @@ function discoverAsQuery(body: JsonObject): JsonObject {
 function legacyList(scope: QueryScope, body: JsonObject): JsonObject[] {
   if (body.limit === undefined) throw QdrantError.format('missing field `limit`');
   const limit = parseLimit(body.limit, 10);
+  scope.collection.checkQueryLimit(limit);
   const offset = body.offset === undefined || body.offset === null ? 0 : expectUint(body.offset);
   const withPayload = parseWithPayload(body.with_payload, false);
   const withVector = parseWithVector(body.with_vector, false);

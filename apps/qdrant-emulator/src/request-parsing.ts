@@ -108,9 +108,27 @@ function parsePayload(raw: JsonValue | undefined): JsonObject | undefined {
   return expectObject(raw, 'a map (payload)');
 }
 
-/** `PUT /points` body: `{points: [...]}` or `{batch: {ids, vectors, payloads}}`. */
+const UPDATE_MODES = ['upsert', 'insert_only', 'update_only'];
+
+/**
+ * `PUT /points` body: `{points: [...]}` or `{batch: {ids, vectors, payloads}}`, with
+ * `update_mode` keeping only new points (`insert_only`) or only existing ones (`update_only`).
+ */
 export function parseUpsertPoints(collection: Collection, raw: unknown): PointWrite[] {
   const body = expectObject(raw, 'enum PointInsertOperations');
+  const writes = parsePointWrites(collection, body);
+  const mode = body.update_mode ?? 'upsert';
+  if (typeof mode !== 'string' || !UPDATE_MODES.includes(mode)) {
+    throw QdrantError.format(
+      `unknown variant \`${String(mode)}\`, expected one of ${UPDATE_MODES.map((m) => `\`${m}\``).join(', ')}`,
+    );
+  }
+  if (mode === 'upsert') return writes;
+  const wanted = mode === 'update_only';
+  return writes.filter((w) => collection.points.has(w.id) === wanted);
+}
+
+function parsePointWrites(collection: Collection, body: JsonObject): PointWrite[] {
   if (Array.isArray(body.points)) {
     return body.points.map((p, i) => {
       const point = expectObject(p, 'struct PointStruct');

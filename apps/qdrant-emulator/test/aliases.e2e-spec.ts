@@ -1,19 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { openFixture, QdrantFixture } from './qdrant-fixture';
+import { QdrantFixture, useQdrantFixture } from './qdrant-fixture';
 
 describe('collection aliases', () => {
+  const fixture = useQdrantFixture();
   let q: QdrantFixture;
+  beforeAll(() => {
+    q = fixture();
+  });
   let blue: string;
   let green: string;
   let alias: string;
-
-  beforeAll(async () => {
-    q = await openFixture();
-  });
-
-  afterAll(async () => {
-    await q.close();
-  });
 
   beforeEach(async () => {
     blue = q.collectionName('blue');
@@ -29,10 +25,6 @@ describe('collection aliases', () => {
         points: [{ id: x, vector: [x, 0], payload: { side: name } }],
       });
     }
-  });
-
-  afterEach(() => {
-    expect(q.proxy.violations.splice(0)).toEqual([]);
   });
 
   const aliasesOf = async (collection?: string) => {

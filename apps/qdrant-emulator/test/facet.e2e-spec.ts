@@ -1,11 +1,12 @@
-import { openFixture, QdrantFixture } from './qdrant-fixture';
+import { QdrantFixture, useQdrantFixture } from './qdrant-fixture';
 
 describe('facet and count', () => {
+  const fixture = useQdrantFixture();
   let q: QdrantFixture;
   let name: string;
 
   beforeAll(async () => {
-    q = await openFixture();
+    q = fixture();
     name = q.collectionName('facet');
     await q.client.createCollection(name, { vectors: { size: 2, distance: 'Dot' } });
     for (const [field_name, field_schema] of [
@@ -35,14 +36,6 @@ describe('facet and count', () => {
         },
       })),
     });
-  });
-
-  afterAll(async () => {
-    await q.close();
-  });
-
-  afterEach(() => {
-    expect(q.proxy.violations.splice(0)).toEqual([]);
   });
 
   it('counts points per value, by count descending then value ascending', async () => {

@@ -1,12 +1,13 @@
-import { openFixture, QdrantFixture } from './qdrant-fixture';
+import { QdrantFixture, useQdrantFixture } from './qdrant-fixture';
 
 /** Dot product in two dimensions, so every expected score can be worked out by hand. */
 describe('query API beyond nearest', () => {
+  const fixture = useQdrantFixture();
   let q: QdrantFixture;
   let name: string;
 
   beforeAll(async () => {
-    q = await openFixture();
+    q = fixture();
     name = q.collectionName('queryapi');
     await q.client.createCollection(name, { vectors: { size: 2, distance: 'Dot' } });
     await q.client.createPayloadIndex(name, {
@@ -24,14 +25,6 @@ describe('query API beyond nearest', () => {
         { id: 5, vector: [-1, 0], payload: { g: 'c', rank: 40 } },
       ],
     });
-  });
-
-  afterAll(async () => {
-    await q.close();
-  });
-
-  afterEach(() => {
-    expect(q.proxy.violations.splice(0)).toEqual([]);
   });
 
   const ids = (points: Array<{ id: string | number }>) => points.map((p) => p.id);
