@@ -10,6 +10,7 @@ import {
   JsonValue,
 } from './json-value';
 import { QdrantError } from './qdrant-error';
+import { unsupportedFeature } from './unsupported-routes';
 
 /** The collection's configuration as `GET /collections/{name}` reports it. */
 export interface CollectionConfigJson {
@@ -95,7 +96,7 @@ function checkHnsw(raw: JsonValue | undefined, path: string): void {
 function parseVectorParams(raw: JsonValue, path: string): JsonObject {
   const params = expectObject(raw, 'struct VectorParams');
   if (params.multivector_config !== undefined && params.multivector_config !== null)
-    throw QdrantError.badRequest('Multivectors are not supported by the Qdrant emulator');
+    throw unsupportedFeature('Multivectors');
   optionalBool(params.on_disk);
   checkHnsw(params.hnsw_config, `${path}.hnsw_config`);
   if (params.quantization_config !== undefined)
@@ -161,8 +162,7 @@ export function parseCreateCollection(body: unknown): CollectionConfigJson {
   }
   if (req.sharding_method !== undefined && req.sharding_method !== null) {
     oneOf(req.sharding_method, ['auto', 'custom']);
-    if (req.sharding_method === 'custom')
-      throw QdrantError.badRequest('Custom sharding is not supported by the Qdrant emulator');
+    if (req.sharding_method === 'custom') throw unsupportedFeature('Custom sharding');
   }
   checkHnsw(req.hnsw_config, 'hnsw_config');
   optionalBool(req.on_disk_payload);

@@ -9,6 +9,7 @@ import { Router, sendJson } from './http-router';
 import { registerPointRoutes } from './point-routes';
 import { registerQueryRoutes } from './query-routes';
 import { registerSnapshotRoutes } from './snapshot-routes';
+import { registerUnsupportedRoutes } from './unsupported-routes';
 
 export const EMULATED_VERSION = '1.19.0';
 /** A stable 40-character commit id that marks this server as the emulator build. */
@@ -60,6 +61,7 @@ export function buildRouter(registry: CollectionRegistry): Router {
   registerSnapshotRoutes(router, registry);
   registerQueryRoutes(router, registry);
   registerPointRoutes(router, registry);
+  registerUnsupportedRoutes(router);
   return router;
 }
 

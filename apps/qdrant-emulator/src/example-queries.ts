@@ -5,6 +5,7 @@ import { expectArray, expectObject, isObject, JsonObject, JsonValue } from './js
 import { comparePointIds, parsePointId, PointId } from './point-id';
 import { QdrantError } from './qdrant-error';
 import { isSparseInput } from './request-parsing';
+import { unsupportedFeature } from './unsupported-routes';
 
 /** f32::EPSILON, the margin Qdrant's context loss subtracts. */
 const F32_EPSILON = 1.1920929e-7;
@@ -28,9 +29,7 @@ function storeOf(collection: Collection, using: string): DenseVectorStore {
   const index = collection.dense.get(using);
   if (!index) {
     if (collection.sparseNames.has(using))
-      throw QdrantError.wrongInput(
-        `Sparse vector ${using} is not supported by the Qdrant emulator in this query`,
-      );
+      throw unsupportedFeature(`Querying the sparse vector ${using} by examples`);
     throw QdrantError.wrongInput(`Not existing vector name error: ${using}`);
   }
   return index.store;
@@ -68,8 +67,7 @@ export function exampleVector(source: ExampleSource, raw: JsonValue): Float32Arr
     if (source.lookup === source.target) source.excluded.add(id);
     return store.prepare(lookupStore.view(slot));
   }
-  if (isSparseInput(raw))
-    throw QdrantError.wrongInput('Sparse vectors are not supported by the Qdrant emulator here');
+  if (isSparseInput(raw)) throw unsupportedFeature('A sparse example vector');
   throw QdrantError.format('data did not match any variant of untagged enum VectorInput');
 }
 

@@ -18,6 +18,7 @@ import { fieldValues, parsePath } from './payload-path';
 import { groupHits } from './point-groups';
 import { comparePointIds, parsePointId, PointId } from './point-id';
 import { fuseDbsf, fuseRrf } from './score-fusion';
+import { unsupportedFeature } from './unsupported-routes';
 import { QdrantError } from './qdrant-error';
 import {
   filterOf,
@@ -110,10 +111,6 @@ interface QueryScope {
 
 const UNSUPPORTED = ['formula', 'relevance_feedback'];
 const RANGE_INDEX_TYPES = new Set(['integer', 'float', 'datetime']);
-
-function unsupported(what: string): QdrantError {
-  return QdrantError.badRequest(`${what} is not supported by the Qdrant emulator`);
-}
 
 function exampleSource(scope: QueryScope, body: JsonObject, using: string): ExampleSource {
   if (body.lookup_from === undefined || body.lookup_from === null) {
@@ -249,6 +246,13 @@ function executeQuery(
     body.using === undefined || body.using === null ? DEFAULT_VECTOR : expectString(body.using);
   const filter = and(outer, filterOf(collection, body.filter, `${path}filter`));
   const threshold = optionalNumber(body.score_threshold);
+  // Search is exact over the original vectors; quantized search is left out.
+  if (
+    isObject(body.params) &&
+    body.params.quantization !== undefined &&
+    body.params.quantization !== null
+  )
+    throw unsupportedFeature('Searching with quantization params');
   let candidates: ScoredRecord[][] | null = null;
   if (body.prefetch !== undefined && body.prefetch !== null) {
     const prefetches = Array.isArray(body.prefetch) ? body.prefetch : [body.prefetch];
@@ -277,7 +281,7 @@ function executeQuery(
   const bounds = { k, filter: within, threshold };
   if (isObject(query)) {
     const refused = UNSUPPORTED.find((key) => key in query);
-    if (refused) throw unsupported(`The ${refused} query`);
+    if (refused) throw unsupportedFeature(`The ${refused} query`);
     if ('recommend' in query)
       return recommend(exampleSource(scope, body, using), query.recommend, bounds);
     if ('discover' in query)
@@ -293,7 +297,7 @@ function executeQuery(
       return sample(collection, k, within);
     }
     if ('nearest' in query && query.mmr !== undefined && query.mmr !== null)
-      throw unsupported('Maximal marginal relevance (mmr)');
+      throw unsupportedFeature('Maximal marginal relevance (mmr)');
   }
   const target = isObject(query) && 'nearest' in query ? query.nearest : query;
   if (
@@ -334,7 +338,7 @@ function queryGroups(scope: QueryScope, body: JsonObject, groupSizeRequired: boo
   const limit = parseLimit(body.limit, 10);
   scope.collection.checkQueryLimit(limit);
   if (body.with_lookup !== undefined && body.with_lookup !== null)
-    throw unsupported('with_lookup in a groups request');
+    throw unsupportedFeature('with_lookup in a groups request');
   const hits = executeQuery(scope, body, null, '', Math.max(scope.collection.points.size, 1));
   return groupHits(
     scope.collection,
