@@ -84,7 +84,9 @@ export interface SearchBounds {
 }
 
 /** Qdrant's internal similarity: larger is better, so distances are negated. */
-function similarityOf(store: DenseVectorStore): (vector: Float32Array, slot: number) => number {
+export function similarityOf(
+  store: DenseVectorStore,
+): (vector: Float32Array, slot: number) => number {
   const negate = store.distance === 'Euclid' || store.distance === 'Manhattan';
   return negate
     ? (vector, slot) => -store.exactScore(vector, slot)

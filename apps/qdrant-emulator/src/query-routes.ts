@@ -15,6 +15,7 @@ import {
 } from './json-value';
 import { context, discover, ExampleSource, exampleVector, recommend } from './example-queries';
 import { fieldValues, parsePath } from './payload-path';
+import { mmrRerank } from './mmr-rerank';
 import { groupHits } from './point-groups';
 import { comparePointIds, parsePointId, PointId } from './point-id';
 import { fuseDbsf, fuseRrf } from './score-fusion';
@@ -296,20 +297,20 @@ function executeQuery(
         );
       return sample(collection, k, within);
     }
-    if ('nearest' in query && query.mmr !== undefined && query.mmr !== null)
-      throw unsupportedFeature('Maximal marginal relevance (mmr)');
   }
   const target = isObject(query) && 'nearest' in query ? query.nearest : query;
-  if (
+  const nearest: Nearest =
     body.lookup_from !== undefined &&
     body.lookup_from !== null &&
     (typeof target === 'number' || typeof target === 'string')
-  ) {
-    const vector = exampleVector(exampleSource(scope, body, using), target);
-    return runNearest(collection, { kind: 'dense', vector }, using, k, within, threshold);
+      ? { kind: 'dense', vector: exampleVector(exampleSource(scope, body, using), target) }
+      : resolveNearest(collection, query, using);
+  const search = (n: number) => runNearest(collection, nearest, using, n, within, threshold);
+  if (isObject(query) && query.mmr !== undefined && query.mmr !== null) {
+    if (nearest.kind !== 'dense') throw unsupportedFeature('mmr over a sparse vector');
+    return mmrRerank(collection, using, nearest.vector, query.mmr, k, search);
   }
-  const nearest = resolveNearest(collection, query, using);
-  return runNearest(collection, nearest, using, k, within, threshold);
+  return search(k);
 }
 
 function queryPoints(scope: QueryScope, raw: unknown): JsonObject {

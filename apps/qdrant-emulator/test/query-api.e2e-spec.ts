@@ -73,6 +73,33 @@ describe('query API beyond nearest', () => {
     expect(scores(ctx.points).slice(3)).toEqual([expect.closeTo(-0.5, 5), expect.closeTo(-0.5, 5)]);
   });
 
+  it('reranks nearest candidates by maximal marginal relevance, keeping their scores', async () => {
+    const diverse = await q.client.query(name, {
+      query: { nearest: [1, 0], mmr: { diversity: 0.8, candidates_limit: 5 } },
+      limit: 3,
+    });
+    // 1 first; then λ = 0.2 favours what is least like the chosen: 5 ([-1, 0]), then 3
+    expect(ids(diverse.points)).toEqual([1, 5, 3]);
+    expect(scores(diverse.points)).toEqual([
+      expect.closeTo(1, 5),
+      expect.closeTo(-1, 5),
+      expect.closeTo(0, 5),
+    ]);
+    const relevant = await q.client.query(name, {
+      query: { nearest: [1, 0], mmr: { diversity: 0 } },
+      limit: 3,
+    });
+    expect(ids(relevant.points)).toEqual([1, 2, 4]);
+    const outOfRange = await q.raw(
+      'POST',
+      `/collections/${name}/points/query`,
+      { query: { nearest: [1, 0], mmr: { diversity: 2 } } },
+      { invalidRequest: true },
+    );
+    expect(outOfRange.status).toBe(422);
+    expect(outOfRange.body.status.error).toMatch(/^Validation error in JSON body: \[.*diversity/);
+  });
+
   it('orders by a payload value, with direction and start_from', async () => {
     const desc = await q.client.query(name, {
       query: { order_by: { key: 'rank', direction: 'desc' } },

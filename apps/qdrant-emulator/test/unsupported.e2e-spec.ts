@@ -56,11 +56,6 @@ describe('what the emulator refuses', () => {
     [
       'POST',
       '/collections/refuse/points/query',
-      { query: { nearest: [1, 0], mmr: { diversity: 0.5 } } },
-    ],
-    [
-      'POST',
-      '/collections/refuse/points/query',
       { query: [1, 0], params: { quantization: { rescore: true } } },
     ],
   ])('%s %s answers 400 naming the emulator', async (method, path, body) => {
