@@ -18,6 +18,7 @@ import { fieldValues, parsePath } from './payload-path';
 import { mmrRerank } from './mmr-rerank';
 import { groupHits } from './point-groups';
 import { comparePointIds, parsePointId, PointId } from './point-id';
+import { scoreFormula } from './score-formula';
 import { fuseDbsf, fuseRrf } from './score-fusion';
 import { unsupportedFeature } from './unsupported-routes';
 import { QdrantError } from './qdrant-error';
@@ -110,7 +111,7 @@ interface QueryScope {
   collection: Collection;
 }
 
-const UNSUPPORTED = ['formula', 'relevance_feedback'];
+const UNSUPPORTED = ['relevance_feedback'];
 const RANGE_INDEX_TYPES = new Set(['integer', 'float', 'datetime']);
 
 function exampleSource(scope: QueryScope, body: JsonObject, using: string): ExampleSource {
@@ -274,6 +275,8 @@ function executeQuery(
   if (isObject(query) && ('fusion' in query || 'rrf' in query)) {
     return fuse(query, candidates, k, threshold);
   }
+  if (isObject(query) && 'formula' in query)
+    return scoreFormula(collection, query, candidates, k, threshold);
   let within = filter;
   if (candidates) {
     const allowed = new Set<PointRecord>(candidates.flat().map((h) => h.record));

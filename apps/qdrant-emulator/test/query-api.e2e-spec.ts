@@ -150,6 +150,55 @@ describe('query API beyond nearest', () => {
     expect(unknown.body.status.error).toMatch(/^Format error in JSON body: /);
   });
 
+  it('rescores prefetched points with a formula of scores, payload values and conditions', async () => {
+    const prefetch = [
+      { query: [1, 0], limit: 5 },
+      { query: [0, 1], limit: 5 },
+    ];
+    // score = $score[0] + 0.01·rank + 0.5·(g == "b")
+    const boosted = await q.client.query(name, {
+      prefetch,
+      query: {
+        formula: {
+          sum: [
+            '$score[0]',
+            { mult: [0.01, 'rank'] },
+            { mult: [0.5, { key: 'g', match: { value: 'b' } }] },
+          ],
+        },
+      },
+    });
+    // 1: 1 + .3; 2: .8 + .1; 3: 0 + .5 + .5; 4: .5 + .2 + .5; 5: −1 + .4
+    expect(ids(boosted.points)).toEqual([1, 4, 3, 2, 5]);
+    expect(scores(boosted.points)).toEqual([
+      expect.closeTo(1.3, 5),
+      expect.closeTo(1.2, 5),
+      expect.closeTo(1, 5),
+      expect.closeTo(0.9, 5),
+      expect.closeTo(-0.6, 5),
+    ]);
+    const decayed = await q.client.query(name, {
+      prefetch: { query: [1, 0], limit: 5 },
+      query: {
+        formula: { lin_decay: { x: 'rank', target: 30, scale: 10, midpoint: 0.5 } },
+      },
+      limit: 3,
+    });
+    // 1 − 0.05·|rank − 30|: 1 → 1, 4 and 5 → 0.5
+    expect(ids(decayed.points)[0]).toBe(1);
+    expect([...ids(decayed.points).slice(1)].sort()).toEqual([4, 5]);
+    expect(scores(decayed.points)).toEqual([1, 0.5, 0.5]);
+    const divided = await q.client.query(name, {
+      prefetch: { query: [1, 0], limit: 5 },
+      query: {
+        formula: { div: { left: 'rank', right: { sum: ['$score', -1] }, by_zero_default: 7 } },
+      },
+      limit: 1,
+    });
+    expect(ids(divided.points)).toEqual([1]);
+    expect(divided.points[0].score).toBe(7);
+  });
+
   it('looks example vectors up in another collection, and 404s when it is missing', async () => {
     const other = q.collectionName('lookup');
     await q.client.createCollection(other, { vectors: { size: 2, distance: 'Dot' } });

@@ -52,7 +52,14 @@ describe('what the emulator refuses', () => {
       '/collections/custom_refused',
       { vectors: { size: 2, distance: 'Dot' }, sharding_method: 'custom' },
     ],
-    ['POST', '/collections/refuse/points/query', { query: { formula: { sum: ['$score'] } } }],
+    [
+      'POST',
+      '/collections/refuse/points/query',
+      {
+        prefetch: { query: [1, 0] },
+        query: { formula: { geo_distance: { origin: { lat: 0, lon: 0 }, to: 'at' } } },
+      },
+    ],
     [
       'POST',
       '/collections/refuse/points/query',
