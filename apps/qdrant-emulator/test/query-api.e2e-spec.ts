@@ -217,6 +217,26 @@ describe('query API beyond nearest', () => {
     expect(missing.body.status.error).toMatch(/^Not found: /);
   });
 
+  it("refuses malformed queries with Qdrant's status and error shape", async () => {
+    const post = (body: unknown) =>
+      q.raw('POST', `/collections/${name}/points/query`, body, { invalidRequest: true });
+    const cases: Array<[unknown, number, RegExp]> = [
+      [{ query: { closest: [1, 0] } }, 400, /^Format error in JSON body: /],
+      [{ query: { recommend: { positive: [1], strategy: 'best' } } }, 400, /^Format error/],
+      [{ query: { sample: 'first' } }, 400, /^Format error in JSON body: /],
+      [{ query: [1, 0], using: 'nothing' }, 400, /^Wrong input: .*nothing/],
+      [{ query: { recommend: { positive: [999] } } }, 404, /^Not found: /],
+      [{ query: [1, 0], offset: -1 }, 400, /^Format error in JSON body: /],
+      [{ prefetch: { query: [1, 0], limit: 0 }, query: { fusion: 'rrf' } }, 422, /limit/],
+    ];
+    for (const [body, status, message] of cases) {
+      const res = await post(body);
+      expect([JSON.stringify(body), res.status]).toEqual([JSON.stringify(body), status]);
+      expect(res.body.status.error).toMatch(message);
+      expect(typeof res.body.time).toBe('number');
+    }
+  });
+
   it('groups query results by a payload value', async () => {
     const res = await q.client.queryGroups(name, {
       query: [1, 0],
