@@ -14,6 +14,7 @@ import {
 import { omitPaths, pickPaths } from './payload-path';
 import { parsePointId, PointId } from './point-id';
 import { QdrantError } from './qdrant-error';
+import { checkUnindexedFiltering, FilterPurpose } from './strict-mode';
 import { PointWrite, SparseVector } from './update-operation';
 
 /** The `wait` query flag; points updates default to false, snapshot operations to true. */
@@ -178,8 +179,10 @@ export function filterOf(
   collection: Collection,
   raw: JsonValue | undefined,
   path = 'filter',
+  purpose: FilterPurpose = 'retrieve',
 ): Predicate | null {
   const filter = compileFilter(raw, path, collection);
+  if (filter) checkUnindexedFiltering(collection, raw, purpose);
   if (filter) filter.candidates = () => collection.indexedCandidates(raw);
   return filter;
 }
@@ -193,11 +196,14 @@ export function selectIds(collection: Collection, body: JsonObject, mustExist: b
         if (!collection.points.has(id)) throw QdrantError.notFound(`No point with id ${id} found`);
       }
     }
-    const filter = body.filter === undefined ? null : filterOf(collection, body.filter);
+    const filter =
+      body.filter === undefined ? null : filterOf(collection, body.filter, 'filter', 'update');
     return filter ? ids.filter((id) => filter(collection.points.get(id) as PointRecord)) : ids;
   }
   if (body.filter !== undefined && body.filter !== null) {
-    return collection.select(filterOf(collection, body.filter)).map((r) => r.id);
+    return collection
+      .select(filterOf(collection, body.filter, 'filter', 'update'))
+      .map((r) => r.id);
   }
   throw QdrantError.format('data did not match any variant of untagged enum PointsSelector');
 }

@@ -182,4 +182,47 @@ describe('collection settings, payload index types and update modes', () => {
     });
     expect(within.status).toBe(200);
   });
+
+  it('refuses filters on unindexed keys when strict mode says so', async () => {
+    const name = q.collectionName('strictidx');
+    await q.client.createCollection(name, {
+      vectors: { size: 2, distance: 'Dot' },
+      strict_mode_config: {
+        enabled: true,
+        unindexed_filtering_retrieve: false,
+        unindexed_filtering_update: false,
+      },
+    });
+    await q.client.createPayloadIndex(name, {
+      field_name: 'doc',
+      field_schema: 'keyword',
+      wait: true,
+    });
+    await q.client.upsert(name, {
+      wait: true,
+      points: [
+        { id: 1, vector: [1, 0], payload: { doc: 'a', other: 'x' } },
+        { id: 2, vector: [0, 1], payload: { doc: 'b', other: 'y' } },
+      ],
+    });
+    const onIndexed = { must: [{ key: 'doc', match: { value: 'a' } }] };
+    const onOther = { must: [{ key: 'other', match: { value: 'x' } }] };
+    await expect(q.client.count(name, { filter: onIndexed, exact: true })).resolves.toEqual({
+      count: 1,
+    });
+    const refusals = [
+      await q.raw('POST', `/collections/${name}/points/scroll`, { filter: onOther }),
+      await q.raw('POST', `/collections/${name}/points/count`, { filter: onOther }),
+      await q.raw('POST', `/collections/${name}/points/query`, { query: [1, 0], filter: onOther }),
+      await q.raw('POST', `/collections/${name}/points/delete?wait=true`, { filter: onOther }),
+    ];
+    for (const res of refusals) {
+      expect(res.status).toBe(400);
+      expect(res.body.status.error).toMatch(
+        /^Bad request: Index required but not found for "other"/,
+      );
+    }
+    await q.client.delete(name, { wait: true, filter: onIndexed });
+    await expect(q.client.count(name, { exact: true })).resolves.toEqual({ count: 1 });
+  });
 });
