@@ -17,13 +17,14 @@ import { context, discover, ExampleSource, exampleVector, recommend } from './ex
 import { fieldValues, parsePath } from './payload-path';
 import { mmrRerank } from './mmr-rerank';
 import { groupHits } from './point-groups';
-import { comparePointIds, parsePointId, PointId } from './point-id';
+import { comparePointIds, parsePointId, parseUuid, PointId } from './point-id';
 import { scoreFormula } from './score-formula';
 import { fuseDbsf, fuseRrf } from './score-fusion';
 import { unsupportedFeature } from './unsupported-routes';
 import { QdrantError } from './qdrant-error';
 import {
   filterOf,
+  formatRecord,
   formatScored,
   isSparseInput,
   parseLimit,
@@ -341,10 +342,9 @@ function queryGroups(scope: QueryScope, body: JsonObject, groupSizeRequired: boo
   const groupSize = parseLimit(body.group_size, 3, 'group_size');
   const limit = parseLimit(body.limit, 10);
   scope.collection.checkQueryLimit(limit);
-  if (body.with_lookup !== undefined && body.with_lookup !== null)
-    throw unsupportedFeature('with_lookup in a groups request');
+  const lookup = parseLookup(scope, body.with_lookup);
   const hits = executeQuery(scope, body, null, '', Math.max(scope.collection.points.size, 1));
-  return groupHits(
+  const result = groupHits(
     scope.collection,
     hits,
     groupBy,
@@ -353,6 +353,38 @@ function queryGroups(scope: QueryScope, body: JsonObject, groupSizeRequired: boo
     parseWithPayload(body.with_payload, false),
     parseWithVector(body.with_vector, false),
   );
+  if (lookup) {
+    for (const group of result.groups as JsonObject[]) {
+      // A group id names a point of the lookup collection when it can be a point id.
+      const id = typeof group.id === 'string' ? parseUuid(group.id) : group.id;
+      const record =
+        typeof id === 'number' || typeof id === 'string'
+          ? lookup.collection.points.get(id)
+          : undefined;
+      if (record) {
+        group.lookup = formatRecord(
+          lookup.collection,
+          record,
+          lookup.withPayload,
+          lookup.withVector,
+        );
+      }
+    }
+  }
+  return result;
+}
+
+/** `with_lookup`: a collection name, or `{collection, with_payload, with_vectors}`. */
+function parseLookup(scope: QueryScope, raw: JsonValue | undefined) {
+  if (raw === undefined || raw === null) return null;
+  const spec =
+    typeof raw === 'string' ? { collection: raw } : expectObject(raw, 'struct WithLookup');
+  if (spec.collection === undefined) throw QdrantError.format('missing field `collection`');
+  return {
+    collection: scope.registry.get(expectString(spec.collection)),
+    withPayload: parseWithPayload(spec.with_payload, true),
+    withVector: parseWithVector(spec.with_vectors, false),
+  };
 }
 
 /** The 1.18 `vector` field: an array, or `{name, vector}`. Returns the query body it stands for. */

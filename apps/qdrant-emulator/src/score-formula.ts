@@ -5,7 +5,6 @@ import { fieldValues, parsePath } from './payload-path';
 import { comparePointIds, PointId } from './point-id';
 import { QdrantError } from './qdrant-error';
 import { filterOf } from './request-parsing';
-import { unsupportedFeature } from './unsupported-routes';
 
 /** A compiled formula: the score of one point, given its prefetch scores. */
 type Expression = (record: PointRecord, scores: Array<number | undefined>) => number;
@@ -72,6 +71,34 @@ function decay(kind: string, raw: JsonValue, collection: Collection, defaults: J
   return expression;
 }
 
+/** Mean Earth radius in metres, as the haversine distance of Qdrant's geo code uses. */
+const EARTH_RADIUS_M = 6371008.8;
+
+function haversine(lat1: number, lon1: number, lat2: number, lon2: number): number {
+  const rad = Math.PI / 180;
+  const a =
+    Math.sin(((lat2 - lat1) * rad) / 2) ** 2 +
+    Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(((lon2 - lon1) * rad) / 2) ** 2;
+  return 2 * EARTH_RADIUS_M * Math.asin(Math.sqrt(a));
+}
+
+/** `geo_distance`: metres from `origin` to the point's geo value at `to`. */
+function geoDistance(raw: JsonValue, defaults: JsonObject): Expression {
+  const params = expectObject(raw, 'struct GeoDistanceParams');
+  const origin = expectObject(params.origin, 'struct GeoPoint');
+  if (typeof origin.lat !== 'number' || typeof origin.lon !== 'number')
+    throw QdrantError.format('missing field `lat` or `lon` in `origin`');
+  const to = String(params.to);
+  const segments = parsePath(to);
+  const { lat, lon } = origin;
+  return (record) => {
+    const point = fieldValues(record.payload, segments).find(
+      (v) => isObject(v) && typeof v.lat === 'number' && typeof v.lon === 'number',
+    ) as { lat: number; lon: number } | undefined;
+    return point ? haversine(lat, lon, point.lat, point.lon) : defaultOf(defaults, to);
+  };
+}
+
 /** Turns a formula expression (Qdrant's JSON form) into a function, refusing what it does not know. */
 function compile(raw: JsonValue, collection: Collection, defaults: JsonObject): Expression {
   if (typeof raw === 'number') return () => raw;
@@ -135,10 +162,22 @@ function compile(raw: JsonValue, collection: Collection, defaults: JsonObject): 
     case 'exp_decay':
     case 'gauss_decay':
       return decay(kind, arg, collection, defaults);
+    case 'datetime': {
+      const seconds = Date.parse(String(arg)) / 1000;
+      if (!Number.isFinite(seconds))
+        throw QdrantError.format(`invalid datetime: ${JSON.stringify(arg)}`);
+      return () => seconds;
+    }
+    case 'datetime_key': {
+      const segments = parsePath(String(arg));
+      return (record) => {
+        const text = fieldValues(record.payload, segments).find((v) => typeof v === 'string');
+        const seconds = typeof text === 'string' ? Date.parse(text) / 1000 : NaN;
+        return Number.isFinite(seconds) ? seconds : defaultOf(defaults, String(arg));
+      };
+    }
     case 'geo_distance':
-    case 'datetime':
-    case 'datetime_key':
-      throw unsupportedFeature(`The ${kind} formula expression`);
+      return geoDistance(arg, defaults);
     default:
       throw QdrantError.format('data did not match any variant of untagged enum Expression');
   }

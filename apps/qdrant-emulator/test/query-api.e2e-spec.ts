@@ -199,6 +199,43 @@ describe('query API beyond nearest', () => {
     expect(divided.points[0].score).toBe(7);
   });
 
+  it('scores by datetime and geo distance in a formula', async () => {
+    const places = q.collectionName('places');
+    await q.client.createCollection(places, { vectors: { size: 2, distance: 'Dot' } });
+    await q.client.upsert(places, {
+      wait: true,
+      points: [
+        { id: 1, vector: [1, 0], payload: { at: '2025-01-01T00:00:00Z', pos: { lat: 0, lon: 0 } } },
+        { id: 2, vector: [1, 0], payload: { at: '2025-01-03T00:00:00Z', pos: { lat: 0, lon: 1 } } },
+      ],
+    });
+    const fresh = await q.client.query(places, {
+      prefetch: { query: [1, 0], limit: 2 },
+      query: {
+        formula: {
+          exp_decay: {
+            x: { datetime_key: 'at' },
+            target: { datetime: '2025-01-03T00:00:00Z' },
+            scale: 86400,
+            midpoint: 0.5,
+          },
+        },
+      },
+    });
+    // two days from the target halve twice
+    expect(ids(fresh.points)).toEqual([2, 1]);
+    expect(scores(fresh.points)).toEqual([expect.closeTo(1, 5), expect.closeTo(0.25, 5)]);
+    const near = await q.client.query(places, {
+      prefetch: { query: [1, 0], limit: 2 },
+      query: { formula: { geo_distance: { origin: { lat: 0, lon: 1 }, to: 'pos' } } },
+    });
+    // one degree of longitude at the equator is about 111 km
+    expect(ids(near.points)).toEqual([1, 2]);
+    expect(near.points[0].score).toBeGreaterThan(111_000);
+    expect(near.points[0].score).toBeLessThan(111_400);
+    expect(near.points[1].score).toBe(0);
+  });
+
   it('looks example vectors up in another collection, and 404s when it is missing', async () => {
     const other = q.collectionName('lookup');
     await q.client.createCollection(other, { vectors: { size: 2, distance: 'Dot' } });
@@ -248,6 +285,42 @@ describe('query API beyond nearest', () => {
       ['a', [1]],
       ['b', [4]],
     ]);
+  });
+
+  it('looks each group up by its id in another collection', async () => {
+    const ranks = q.collectionName('ranks');
+    await q.client.createCollection(ranks, { vectors: { size: 2, distance: 'Dot' } });
+    await q.client.upsert(ranks, {
+      wait: true,
+      points: [
+        { id: 30, vector: [1, 1], payload: { title: 'thirty' } },
+        { id: 20, vector: [1, 1], payload: { title: 'twenty' } },
+      ],
+    });
+    const res = await q.client.queryGroups(name, {
+      query: [1, 0],
+      group_by: 'rank',
+      group_size: 1,
+      limit: 3,
+      with_lookup: { collection: ranks, with_payload: true, with_vectors: false },
+    });
+    // ranks by score: 1 (30), 2 (10), 4 (20)
+    expect(
+      res.groups.map((g) => [
+        g.id,
+        (g.lookup?.payload as { title?: string } | null | undefined)?.title ?? null,
+      ]),
+    ).toEqual([
+      [30, 'thirty'],
+      [10, null],
+      [20, 'twenty'],
+    ]);
+    const missing = await q.raw('POST', `/collections/${name}/points/query/groups`, {
+      query: [1, 0],
+      group_by: 'rank',
+      with_lookup: `${ranks}_gone`,
+    });
+    expect(missing.status).toBe(404);
   });
 
   it('answers the older recommend, discover and group endpoints with a result', async () => {

@@ -55,14 +55,6 @@ describe('what the emulator refuses', () => {
     [
       'POST',
       '/collections/refuse/points/query',
-      {
-        prefetch: { query: [1, 0] },
-        query: { formula: { geo_distance: { origin: { lat: 0, lon: 0 }, to: 'at' } } },
-      },
-    ],
-    [
-      'POST',
-      '/collections/refuse/points/query',
       { query: [1, 0], params: { quantization: { rescore: true } } },
     ],
   ])('%s %s answers 400 naming the emulator', async (method, path, body) => {
