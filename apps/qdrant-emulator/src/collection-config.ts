@@ -1,5 +1,7 @@
 import { Distance } from './dense-vector-store';
 import {
+  expectBool,
+  expectNumber,
   expectObject,
   expectUint,
   invalidType,
@@ -8,6 +10,7 @@ import {
   JsonValue,
 } from './json-value';
 import { QdrantError } from './qdrant-error';
+import { unsupportedFeature } from './unsupported-routes';
 
 /** The collection's configuration as `GET /collections/{name}` reports it. */
 export interface CollectionConfigJson {
@@ -30,8 +33,74 @@ const DISTANCES: Distance[] = ['Cosine', 'Euclid', 'Dot', 'Manhattan'];
 /** Name used for the single unnamed vector. */
 export const DEFAULT_VECTOR = '';
 
+/** Qdrant's range validation message: `value 2 invalid, must be 4 or larger`. */
+function checkRange(value: number, path: string, min: number, max?: number): void {
+  if (value >= min && (max === undefined || value <= max)) return;
+  const rule = max === undefined ? `must be ${min} or larger` : `must be from ${min} to ${max}`;
+  throw QdrantError.validation(path, `value ${value} invalid, ${rule}`);
+}
+
+function optionalBool(value: JsonValue | undefined): void {
+  if (value !== undefined && value !== null) expectBool(value);
+}
+
+const SCALAR_TYPES = ['int8'];
+const PRODUCT_COMPRESSIONS = ['x4', 'x8', 'x16', 'x32', 'x64'];
+const BINARY_ENCODINGS = ['one_bit', 'two_bits', 'one_and_half_bits'];
+
+function oneOf(value: JsonValue | undefined, allowed: string[]): void {
+  if (value === undefined || value === null) return;
+  if (typeof value !== 'string' || !allowed.includes(value)) {
+    throw QdrantError.format(
+      `unknown variant \`${String(value)}\`, expected one of ${allowed.map((a) => `\`${a}\``).join(', ')}`,
+    );
+  }
+}
+
+/**
+ * Validates a quantization config as Qdrant does. The emulator keeps and reports it, and
+ * searches the original vectors, as Qdrant does when asked to rescore.
+ */
+export function parseQuantization(raw: JsonValue | undefined, path: string): JsonValue {
+  if (raw === undefined || raw === null) return null;
+  const config = expectObject(raw, 'enum QuantizationConfig');
+  const kinds = Object.keys(config);
+  if (kinds.length !== 1 || !['scalar', 'product', 'binary'].includes(kinds[0]))
+    throw QdrantError.format('data did not match any variant of untagged enum QuantizationConfig');
+  const kind = kinds[0];
+  const body = expectObject(config[kind], `struct ${kind}`);
+  optionalBool(body.always_ram);
+  if (kind === 'scalar') {
+    if (body.type === undefined) throw QdrantError.format('missing field `type`');
+    oneOf(body.type, SCALAR_TYPES);
+    if (body.quantile !== undefined && body.quantile !== null)
+      checkRange(expectNumber(body.quantile), `${path}.scalar.quantile`, 0.5, 1);
+  } else if (kind === 'product') {
+    if (body.compression === undefined) throw QdrantError.format('missing field `compression`');
+    oneOf(body.compression, PRODUCT_COMPRESSIONS);
+  } else {
+    oneOf(body.encoding, BINARY_ENCODINGS);
+  }
+  return structuredClone(config);
+}
+
+/** HNSW settings are kept and reported (search is exact); their bounds are Qdrant's. */
+function checkHnsw(raw: JsonValue | undefined, path: string): void {
+  if (!isObject(raw)) return;
+  if (typeof raw.ef_construct === 'number') checkRange(raw.ef_construct, `${path}.ef_construct`, 4);
+  if (typeof raw.full_scan_threshold === 'number')
+    checkRange(raw.full_scan_threshold, `${path}.full_scan_threshold`, 10);
+  optionalBool(raw.on_disk);
+}
+
 function parseVectorParams(raw: JsonValue, path: string): JsonObject {
   const params = expectObject(raw, 'struct VectorParams');
+  if (params.multivector_config !== undefined && params.multivector_config !== null)
+    throw unsupportedFeature('Multivectors');
+  optionalBool(params.on_disk);
+  checkHnsw(params.hnsw_config, `${path}.hnsw_config`);
+  if (params.quantization_config !== undefined)
+    parseQuantization(params.quantization_config, `${path}.quantization_config`);
   if (params.size === undefined) throw QdrantError.format('missing field `size`');
   if (params.distance === undefined) throw QdrantError.format('missing field `distance`');
   const size = expectUint(params.size, 'u64');
@@ -85,13 +154,18 @@ export function parseCreateCollection(body: unknown): CollectionConfigJson {
   } else {
     params.vectors = {};
   }
-  params.shard_number = req.shard_number === undefined ? 1 : expectUint(req.shard_number, 'u32');
-  params.replication_factor =
-    req.replication_factor === undefined ? 1 : expectUint(req.replication_factor, 'u32');
-  params.write_consistency_factor =
-    req.write_consistency_factor === undefined
-      ? 1
-      : expectUint(req.write_consistency_factor, 'u32');
+  // A single node keeps every shard and reports the settings as given, as Qdrant does.
+  for (const key of ['shard_number', 'replication_factor', 'write_consistency_factor']) {
+    const value = req[key] === undefined || req[key] === null ? 1 : expectUint(req[key], 'u32');
+    checkRange(value, key, 1);
+    params[key] = value;
+  }
+  if (req.sharding_method !== undefined && req.sharding_method !== null) {
+    oneOf(req.sharding_method, ['auto', 'custom']);
+    if (req.sharding_method === 'custom') throw unsupportedFeature('Custom sharding');
+  }
+  checkHnsw(req.hnsw_config, 'hnsw_config');
+  optionalBool(req.on_disk_payload);
   params.on_disk_payload =
     req.on_disk_payload === undefined ? true : (req.on_disk_payload as boolean);
   if (req.sparse_vectors !== undefined && req.sparse_vectors !== null) {
@@ -140,8 +214,7 @@ export function parseCreateCollection(body: unknown): CollectionConfigJson {
       'OptimizersConfigDiff',
     ),
     wal_config: walConfig,
-    quantization_config:
-      req.quantization_config === undefined ? null : structuredClone(req.quantization_config),
+    quantization_config: parseQuantization(req.quantization_config, 'quantization_config'),
     strict_mode_config: withDefaults(
       { enabled: false },
       req.strict_mode_config,
@@ -150,6 +223,20 @@ export function parseCreateCollection(body: unknown): CollectionConfigJson {
   };
   if (isObject(req.metadata)) config.metadata = structuredClone(req.metadata);
   return config;
+}
+
+/** Refuses a `PATCH /collections/{name}` body that Qdrant refuses, before it is logged. */
+export function validateCollectionPatch(patch: JsonObject): void {
+  checkHnsw(patch.hnsw_config, 'hnsw_config');
+  if (patch.quantization_config !== 'Disabled')
+    parseQuantization(patch.quantization_config, 'quantization_config');
+  if (isObject(patch.params)) {
+    for (const key of ['replication_factor', 'write_consistency_factor']) {
+      const value = patch.params[key];
+      if (value !== undefined && value !== null)
+        checkRange(expectUint(value, 'u32'), `params.${key}`, 1);
+    }
+  }
 }
 
 /** Applies `PATCH /collections/{name}`: optimizer, hnsw and metadata changes are kept and reported. */

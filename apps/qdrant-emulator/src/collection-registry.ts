@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { AliasAction, AliasStore } from './alias-store';
 import { Collection } from './collection';
 import { CollectionConfigJson } from './collection-config';
 import { QdrantError } from './qdrant-error';
@@ -15,6 +16,7 @@ import {
 } from './write-ahead-log';
 
 const SEGMENT = 'segment.bin';
+const FULL_SNAPSHOT_FORMAT = 'qdrant-emulator-full-snapshot-1';
 
 interface StoredCollection {
   collection: Collection;
@@ -46,6 +48,7 @@ export class CollectionRegistry {
   private readonly collectionsDir: string;
   private readonly snapshotsDir: string;
   private readonly compactAfterBytes: number;
+  readonly aliases: AliasStore;
 
   constructor(
     readonly storageDir: string,
@@ -54,11 +57,13 @@ export class CollectionRegistry {
     this.collectionsDir = path.join(storageDir, 'collections');
     this.snapshotsDir = path.join(storageDir, 'snapshots');
     this.compactAfterBytes = options.compactAfterBytes ?? 256 * 1024 * 1024;
+    this.aliases = new AliasStore(storageDir);
   }
 
   open(): void {
     fs.mkdirSync(this.collectionsDir, { recursive: true });
     fs.mkdirSync(this.snapshotsDir, { recursive: true });
+    this.aliases.load();
     for (const entry of fs.readdirSync(this.collectionsDir)) {
       const dir = path.join(this.collectionsDir, entry);
       if (entry.startsWith('.')) {
@@ -93,19 +98,37 @@ export class CollectionRegistry {
     return [...this.collections.keys()];
   }
 
+  /** A collection or an alias of one, as Qdrant's `exists`. */
   has(name: string): boolean {
-    return this.collections.has(name);
+    return this.collections.has(name) || this.aliases.has(name);
+  }
+
+  /** The collection a name stands for: the collection itself, else the one its alias points to. */
+  resolve(name: string): string {
+    if (this.collections.has(name)) return name;
+    const target = this.aliases.target(name);
+    if (target !== undefined && this.collections.has(target)) return target;
+    throw QdrantError.collectionNotFound(name);
   }
 
   get(name: string): Collection {
-    const stored = this.collections.get(name);
+    return this.stored(name).collection;
+  }
+
+  private stored(name: string): StoredCollection {
+    const stored = this.collections.get(name) ?? this.collections.get(this.resolve(name));
     if (!stored) throw QdrantError.collectionNotFound(name);
-    return stored.collection;
+    return stored;
   }
 
   async create(name: string, config: CollectionConfigJson): Promise<void> {
     if (this.collections.has(name))
       throw QdrantError.conflict(`Collection \`${name}\` already exists!`);
+    if (this.aliases.has(name)) {
+      throw QdrantError.wrongInput(
+        `Can't create collection with name ${name}. Alias with the same name already exists`,
+      );
+    }
     await this.install(new Collection(name, config));
   }
 
@@ -130,7 +153,40 @@ export class CollectionRegistry {
     });
   }
 
-  delete(name: string): boolean {
+  /**
+   * Applies alias actions in order on a copy and installs the result in one step: a reader
+   * sees either the old mapping or the new one, and a failing action changes nothing.
+   */
+  async updateAliases(actions: AliasAction[]): Promise<void> {
+    const next = this.aliases.draft();
+    for (const action of actions) {
+      if (action.kind === 'create') {
+        if (!this.collections.has(action.collection))
+          throw QdrantError.collectionNotFound(action.collection);
+        if (this.collections.has(action.alias))
+          throw QdrantError.conflict(`Collection \`${action.alias}\` already exists!`);
+        next.set(action.alias, action.collection);
+      } else if (action.kind === 'delete') {
+        next.delete(action.alias);
+      } else {
+        const target = next.get(action.alias);
+        if (target === undefined)
+          throw QdrantError.notFound(`Alias ${action.alias} does not exists!`);
+        next.delete(action.alias);
+        next.set(action.newAlias, target);
+      }
+    }
+    await this.aliases.replace(next);
+  }
+
+  /** Deletes a collection by its own name (never through an alias) and drops its aliases. */
+  async delete(name: string): Promise<boolean> {
+    const deleted = this.drop(name);
+    if (deleted) await this.aliases.removeCollection(name);
+    return deleted;
+  }
+
+  private drop(name: string): boolean {
     const stored = this.collections.get(name);
     if (!stored) return false;
     this.collections.delete(name);
@@ -149,8 +205,7 @@ export class CollectionRegistry {
    * the process being killed, not a power cut), as Qdrant's `acknowledged`.
    */
   async commit(name: string, ops: UpdateOperation[], wait: boolean): Promise<number[]> {
-    const stored = this.collections.get(name);
-    if (!stored) throw QdrantError.collectionNotFound(name);
+    const stored = this.stored(name);
     const ids: number[] = [];
     for (const op of ops) {
       const opId = stored.collection.lastOpId + 1;
@@ -188,8 +243,7 @@ export class CollectionRegistry {
   }
 
   async compactNow(name: string): Promise<void> {
-    const stored = this.collections.get(name);
-    if (!stored) throw QdrantError.collectionNotFound(name);
+    const stored = this.stored(name);
     if (stored.compacting) await stored.compacting;
     await this.compact(stored);
   }
@@ -198,13 +252,15 @@ export class CollectionRegistry {
     return path.join(this.snapshotsDir, encodeURIComponent(name));
   }
 
-  async createSnapshot(name: string): Promise<SnapshotDescription> {
-    const collection = this.get(name);
-    const data = encodeSegment(collection);
+  /** Writes a snapshot file and its checksum into `dir`, named `<prefix>-<n>-<time>.snapshot`. */
+  private async writeSnapshot(
+    dir: string,
+    prefix: string,
+    data: Buffer,
+  ): Promise<SnapshotDescription> {
     const now = new Date();
     const stamp = now.toISOString().slice(0, 19).replace(/[T:]/g, '-');
-    const snapshotName = `${name}-${randomBytes(4).readUInt32LE(0)}-${stamp}.snapshot`;
-    const dir = this.snapshotDir(name);
+    const snapshotName = `${prefix}-${randomBytes(4).readUInt32LE(0)}-${stamp}.snapshot`;
     fs.mkdirSync(dir, { recursive: true });
     const checksum = createHash('sha256').update(data).digest('hex');
     await writeFileDurably(path.join(dir, snapshotName), data);
@@ -217,13 +273,48 @@ export class CollectionRegistry {
     };
   }
 
-  listSnapshots(name: string): SnapshotDescription[] {
-    this.get(name);
-    const dir = this.snapshotDir(name);
+  async createSnapshot(alias: string): Promise<SnapshotDescription> {
+    const name = this.resolve(alias);
+    return this.writeSnapshot(this.snapshotDir(name), name, encodeSegment(this.get(name)));
+  }
+
+  /**
+   * A snapshot of the whole storage: every collection's segment and the aliases. As with
+   * Qdrant, it is recovered at start (`--storage-snapshot`), not through the REST API.
+   */
+  async createFullSnapshot(): Promise<SnapshotDescription> {
+    const collections: Record<string, string> = {};
+    for (const [name, stored] of this.collections)
+      collections[name] = encodeSegment(stored.collection).toString('base64');
+    const data = Buffer.from(
+      JSON.stringify({ format: FULL_SNAPSHOT_FORMAT, aliases: this.aliases.list(), collections }),
+    );
+    return this.writeSnapshot(this.snapshotsDir, 'full-snapshot', data);
+  }
+
+  /** Installs a full snapshot's collections and aliases into an empty storage. */
+  async recoverFullSnapshot(data: Buffer): Promise<void> {
+    const parsed = JSON.parse(data.toString('utf8')) as {
+      format?: string;
+      aliases: Array<{ alias_name: string; collection_name: string }>;
+      collections: Record<string, string>;
+    };
+    if (parsed.format !== FULL_SNAPSHOT_FORMAT)
+      throw new Error('not a full snapshot of the Qdrant emulator');
+    for (const [name, segment] of Object.entries(parsed.collections)) {
+      this.drop(name);
+      await this.install(decodeSegment(Buffer.from(segment, 'base64'), name));
+    }
+    await this.aliases.replace(
+      new Map(parsed.aliases.map((a) => [a.alias_name, a.collection_name])),
+    );
+  }
+
+  private listSnapshotsIn(dir: string): SnapshotDescription[] {
     if (!fs.existsSync(dir)) return [];
     return fs
       .readdirSync(dir)
-      .filter((f) => f.endsWith('.snapshot'))
+      .filter((f) => f.endsWith('.snapshot') && fs.statSync(path.join(dir, f)).isFile())
       .map((f) => {
         const stat = fs.statSync(path.join(dir, f));
         const checksumFile = path.join(dir, `${f}.checksum`);
@@ -239,19 +330,51 @@ export class CollectionRegistry {
       );
   }
 
-  snapshotFile(name: string, snapshotName: string): string {
-    this.get(name);
-    const file = path.join(this.snapshotDir(name), path.basename(snapshotName));
-    if (!snapshotName.endsWith('.snapshot') || !fs.existsSync(file)) {
+  listSnapshots(alias: string): SnapshotDescription[] {
+    return this.listSnapshotsIn(this.snapshotDir(this.resolve(alias)));
+  }
+
+  listFullSnapshots(): SnapshotDescription[] {
+    return this.listSnapshotsIn(this.snapshotsDir);
+  }
+
+  /** A snapshot file by name; a name that would leave its directory is not found, as in Qdrant. */
+  private snapshotIn(dir: string, snapshotName: string): string {
+    const file = path.join(dir, snapshotName);
+    if (
+      !snapshotName.endsWith('.snapshot') ||
+      path.dirname(file) !== dir ||
+      !fs.existsSync(file) ||
+      !fs.statSync(file).isFile()
+    ) {
       throw QdrantError.notFound(`Snapshot ${snapshotName} not found`);
     }
     return file;
   }
 
-  deleteSnapshot(name: string, snapshotName: string): void {
-    const file = this.snapshotFile(name, snapshotName);
+  snapshotFile(alias: string, snapshotName: string): string {
+    return this.snapshotIn(this.snapshotDir(this.resolve(alias)), snapshotName);
+  }
+
+  fullSnapshotFile(snapshotName: string): string {
+    return this.snapshotIn(this.snapshotsDir, snapshotName);
+  }
+
+  deleteSnapshotFile(file: string): void {
     fs.rmSync(file, { force: true });
     fs.rmSync(`${file}.checksum`, { force: true });
+  }
+
+  /** Whether a local file lies inside the snapshots directory (the only place recovery reads). */
+  insideSnapshots(file: string): boolean {
+    let real: string;
+    try {
+      real = fs.realpathSync(file);
+    } catch {
+      return false;
+    }
+    const root = fs.realpathSync(this.snapshotsDir);
+    return real.startsWith(`${root}${path.sep}`);
   }
 
   /** Replaces (or creates) a collection from a snapshot file's content. */
@@ -265,7 +388,8 @@ export class CollectionRegistry {
       }
     }
     const collection = decodeSegment(data, name);
-    this.delete(name);
+    // Recovery replaces the collection's content; its aliases stay.
+    this.drop(name);
     await this.install(collection);
   }
 

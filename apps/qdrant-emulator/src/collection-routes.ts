@@ -1,12 +1,45 @@
-import { parseCreateCollection } from './collection-config';
+import { parseCreateCollection, validateCollectionPatch } from './collection-config';
 import { CollectionRegistry } from './collection-registry';
 import { Router } from './http-router';
-import { expectObject, expectString, isObject } from './json-value';
+import {
+  expectObject,
+  expectString,
+  expectUint,
+  invalidType,
+  isObject,
+  JsonObject,
+} from './json-value';
 import { parsePath } from './payload-path';
 import { QdrantError } from './qdrant-error';
 import { parseWait } from './request-parsing';
 
 const FIELD_TYPES = ['keyword', 'integer', 'float', 'geo', 'text', 'bool', 'datetime', 'uuid'];
+
+const INDEX_FLAGS = ['is_tenant', 'on_disk', 'is_principal', 'lookup', 'range', 'lowercase'];
+
+/** The typed index params (`{type, is_tenant, on_disk, ...}`) as Qdrant checks them. */
+function checkIndexParams(schema: JsonObject): void {
+  for (const flag of INDEX_FLAGS) {
+    const value = schema[flag];
+    if (value !== undefined && value !== null && typeof value !== 'boolean')
+      throw invalidType(value, 'a boolean');
+  }
+  if (schema.type === 'integer' && schema.lookup === false && schema.range === false) {
+    throw QdrantError.wrongInput("the 'lookup' and 'range' capabilities can't be both disabled");
+  }
+  if (schema.type === 'text') {
+    const tokenizers = ['prefix', 'whitespace', 'word', 'multilingual'];
+    const tokenizer = schema.tokenizer;
+    if (tokenizer !== undefined && tokenizer !== null && !tokenizers.includes(String(tokenizer))) {
+      throw QdrantError.format(
+        `unknown variant \`${String(tokenizer)}\`, expected one of ${tokenizers.map((t) => `\`${t}\``).join(', ')}`,
+      );
+    }
+    for (const key of ['min_token_len', 'max_token_len']) {
+      if (schema[key] !== undefined && schema[key] !== null) expectUint(schema[key]);
+    }
+  }
+}
 
 function validName(name: string): string {
   if (name.length === 0 || name.length > 255 || /[<>:"/\\|?*\0]/.test(name)) {
@@ -42,17 +75,12 @@ export function registerCollectionRoutes(router: Router, registry: CollectionReg
   router.add('PATCH', '/collections/{name}', async (ctx) => {
     registry.get(ctx.params[0]);
     const patch = expectObject(ctx.json() ?? {}, 'struct UpdateCollection');
+    validateCollectionPatch(patch);
     await registry.commit(ctx.params[0], [{ type: 'update_config', patch }], true);
     return true;
   });
 
   router.add('DELETE', '/collections/{name}', ({ params }) => registry.delete(params[0]));
-
-  router.add('GET', '/aliases', () => ({ aliases: [] }));
-  router.add('GET', '/collections/{name}/aliases', ({ params }) => {
-    registry.get(params[0]);
-    return { aliases: [] };
-  });
 
   router.add('PUT', '/collections/{name}/index', async (ctx) => {
     registry.get(ctx.params[0]);
@@ -67,6 +95,7 @@ export function registerCollectionRoutes(router: Router, registry: CollectionReg
         `unknown variant \`${String(type)}\`, expected one of ${FIELD_TYPES.map((t) => `\`${t}\``).join(', ')}`,
       );
     }
+    if (isObject(schema)) checkIndexParams(schema);
     const wait = parseWait(ctx.query);
     const [opId] = await registry.commit(
       ctx.params[0],

@@ -15,6 +15,34 @@ import { QdrantError } from './qdrant-error';
 import { SparseVector, UpdateOperation } from './update-operation';
 
 const VALUE_INDEX_TYPES = new Set(['keyword', 'integer', 'uuid', 'bool']);
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface FacetHit {
+  value: JsonValue;
+  count: number;
+}
+
+/** The values a facet over an index of this type counts, in the form Qdrant prints them. */
+function facetValueOf(type: string): (value: JsonValue) => JsonValue | undefined {
+  switch (type) {
+    case 'keyword':
+      return (v) => (typeof v === 'string' ? v : undefined);
+    case 'integer':
+      return (v) => (Number.isInteger(v) ? v : undefined);
+    case 'bool':
+      return (v) => (typeof v === 'boolean' ? v : undefined);
+    default:
+      return (v) => (typeof v === 'string' && UUID_TEXT.test(v) ? v.toLowerCase() : undefined);
+  }
+}
+
+/** Count descending, then value ascending, as Qdrant orders facet hits. */
+function compareFacetHits(a: FacetHit, b: FacetHit): number {
+  if (a.count !== b.count) return b.count - a.count;
+  const x = a.value as string | number | boolean;
+  const y = b.value as string | number | boolean;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
 const PLAIN_KEY = /^[^.[\]"]+$/;
 
 function indexableValues(value: JsonValue | undefined): JsonValue[] {
@@ -42,6 +70,8 @@ export class PointRecord implements FilterTarget {
 export interface ScoredRecord {
   record: PointRecord;
   score: number;
+  /** The payload value an `order_by` query ordered by. */
+  orderValue?: number;
 }
 
 interface DenseIndex {
@@ -74,6 +104,16 @@ export class Collection implements FilterContext {
     this.unnamed = hasUnnamedVector(config);
   }
 
+  /** Strict mode's `max_query_limit`, enforced on reads that take a limit, as Qdrant does. */
+  checkQueryLimit(limit: number): void {
+    const strict = this.config.strict_mode_config;
+    const max = strict.max_query_limit;
+    if (strict.enabled !== true || typeof max !== 'number' || limit <= max) return;
+    throw QdrantError.badRequest(
+      `Limit exceeded ${limit} > ${max} for "limit". Help: Reduce the "limit" parameter to or below ${max}.`,
+    );
+  }
+
   textIndexed(key: string): boolean {
     const index = this.indexes.get(key);
     return index !== undefined && index.data_type === 'text';
@@ -95,6 +135,43 @@ export class Collection implements FilterContext {
       return candidates.filter((p) => filter(p)).sort((a, b) => comparePointIds(a.id, b.id));
     }
     return this.sorted().filter((p) => filter(p));
+  }
+
+  /**
+   * Points per value of an indexed keyword/integer/uuid/bool key, each point counted once per
+   * distinct value. Without a filter a top-level key is read straight from its value index.
+   */
+  facet(key: string, filter: Predicate | null, limit: number): FacetHit[] {
+    const type = String(this.indexes.get(key)?.data_type ?? '');
+    if (!VALUE_INDEX_TYPES.has(type)) {
+      throw QdrantError.badRequest(
+        `Index required but not found for "${key}" of one of the following types: [keyword, integer, uuid, bool]. Help: Create an index for this key or use a different filter.`,
+      );
+    }
+    const valueOf = facetValueOf(type);
+    const counts = new Map<JsonValue, number>();
+    const index = filter ? undefined : this.valueIndexes.get(key);
+    if (index) {
+      for (const [raw, records] of index) {
+        const value = valueOf(raw);
+        if (value !== undefined) counts.set(value, (counts.get(value) ?? 0) + records.size);
+      }
+    } else {
+      const segments = parsePath(key);
+      const seen = new Set<JsonValue>();
+      for (const record of this.select(filter)) {
+        seen.clear();
+        for (const raw of fieldValues(record.payload, segments)) {
+          const value = valueOf(raw);
+          if (value !== undefined) seen.add(value);
+        }
+        for (const value of seen) counts.set(value, (counts.get(value) ?? 0) + 1);
+      }
+    }
+    return [...counts]
+      .map(([value, count]) => ({ value, count }))
+      .sort(compareFacetHits)
+      .slice(0, limit);
   }
 
   apply(opId: number, op: UpdateOperation): void {
@@ -303,7 +380,9 @@ export class Collection implements FilterContext {
       if (names === true || names.includes(name))
         out[name] = { indices: [...sv.indices], values: [...sv.values] };
     }
-    return out;
+    // Qdrant prints a lone unnamed vector as the plain array, never as `{"": [...]}`.
+    const keys = Object.keys(out);
+    return keys.length === 1 && keys[0] === DEFAULT_VECTOR ? out[DEFAULT_VECTOR] : out;
   }
 
   searchDense(

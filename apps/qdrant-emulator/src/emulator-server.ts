@@ -1,18 +1,28 @@
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { registerAliasRoutes } from './alias-routes';
 import { CollectionRegistry } from './collection-registry';
 import { registerCollectionRoutes } from './collection-routes';
 import { Router, sendJson } from './http-router';
 import { registerPointRoutes } from './point-routes';
 import { registerQueryRoutes } from './query-routes';
 import { registerSnapshotRoutes } from './snapshot-routes';
+import { registerUnsupportedRoutes } from './unsupported-routes';
 
 export const EMULATED_VERSION = '1.19.0';
 /** A stable 40-character commit id that marks this server as the emulator build. */
 export const EMULATOR_COMMIT = createHash('sha1')
   .update(`quarry-qdrant-emulator-${EMULATED_VERSION}`)
   .digest('hex');
+
+/** Qdrant's probe answers: `/livez` shares `/healthz`'s text, `/readyz` reports the shards. */
+const PROBE_BODIES: Record<string, string | undefined> = {
+  '/healthz': 'healthz check passed',
+  '/livez': 'healthz check passed',
+  '/readyz': 'all shards are ready',
+};
 
 export interface EmulatorOptions {
   host: string;
@@ -21,6 +31,8 @@ export interface EmulatorOptions {
   compactAfterBytes?: number;
   /** When set, every request except the root and the probes must carry it, as with Qdrant's api_key. */
   apiKey?: string;
+  /** A full snapshot (`POST /snapshots`) to install before serving, as Qdrant's --storage-snapshot. */
+  storageSnapshot?: string;
 }
 
 function authorised(
@@ -44,10 +56,12 @@ export function buildRouter(registry: CollectionRegistry): Router {
   const router = new Router();
   router.add('GET', '/', () => undefined);
   for (const probe of ['/healthz', '/livez', '/readyz']) router.add('GET', probe, () => undefined);
+  registerAliasRoutes(router, registry);
   registerCollectionRoutes(router, registry);
   registerSnapshotRoutes(router, registry);
   registerQueryRoutes(router, registry);
   registerPointRoutes(router, registry);
+  registerUnsupportedRoutes(router);
   return router;
 }
 
@@ -56,6 +70,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     compactAfterBytes: options.compactAfterBytes,
   });
   registry.open();
+  if (options.storageSnapshot)
+    await registry.recoverFullSnapshot(fs.readFileSync(options.storageSnapshot));
   const router = buildRouter(registry);
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -67,8 +83,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       });
       return;
     }
-    if (req.method === 'GET' && (path === '/healthz' || path === '/livez' || path === '/readyz')) {
-      const text = `${path.slice(1)} check passed`;
+    const probe = req.method === 'GET' ? PROBE_BODIES[path] : undefined;
+    if (probe !== undefined) {
+      const text = probe;
       res.writeHead(200, {
         'content-type': 'text/plain; charset=utf-8',
         'content-length': text.length,

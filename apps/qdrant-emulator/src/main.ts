@@ -30,6 +30,8 @@ async function main(): Promise<void> {
     storage,
     compactAfterBytes: compactText ? Number(compactText) : undefined,
     apiKey: argument('api-key') ?? process.env.QDRANT_EMULATOR_API_KEY ?? undefined,
+    storageSnapshot:
+      argument('storage-snapshot') ?? process.env.QDRANT_EMULATOR_STORAGE_SNAPSHOT ?? undefined,
   });
   console.log(`qdrant-emulator listening on ${emulator.url} (storage ${storage})`);
   let stopping = false;

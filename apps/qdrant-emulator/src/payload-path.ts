@@ -133,30 +133,54 @@ export function mergeAt(root: JsonObject, segments: PathSegment[], patch: JsonOb
   for (const target of targets) Object.assign(target, structuredClone(patch));
 }
 
+/** The part of `value` a path reaches, keeping its shape; `[]` keeps every element's part. */
+function projectAt(
+  value: JsonValue,
+  segments: PathSegment[],
+  index: number,
+): JsonValue | undefined {
+  if (index === segments.length) return structuredClone(value);
+  const segment = segments[index];
+  if (segment.kind === 'key') {
+    if (!isObject(value) || !Object.prototype.hasOwnProperty.call(value, segment.key))
+      return undefined;
+    const inner = projectAt(value[segment.key], segments, index + 1);
+    return inner === undefined ? undefined : { [segment.key]: inner };
+  }
+  if (!Array.isArray(value)) return undefined;
+  if (segment.kind === 'index') {
+    if (segment.index >= value.length) return undefined;
+    const inner = projectAt(value[segment.index], segments, index + 1);
+    return inner === undefined ? undefined : [inner];
+  }
+  const out: JsonValue[] = [];
+  for (const item of value) {
+    const inner = projectAt(item, segments, index + 1);
+    if (inner !== undefined) out.push(inner);
+  }
+  return out;
+}
+
+/** Merges two projections of the same payload (arrays element by element). */
+function mergeProjections(a: JsonValue, b: JsonValue): JsonValue {
+  if (isObject(a) && isObject(b)) {
+    for (const [key, value] of Object.entries(b)) {
+      a[key] = key in a ? mergeProjections(a[key], value) : value;
+    }
+    return a;
+  }
+  if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
+    return a.map((item, i) => mergeProjections(item, b[i]));
+  }
+  return b;
+}
+
 /** Copies only the given paths of a payload (with_payload include selector). */
 export function pickPaths(payload: JsonObject, paths: string[]): JsonObject {
-  const out: JsonObject = {};
+  let out: JsonObject = {};
   for (const path of paths) {
-    const segments = parsePath(path);
-    if (segments.some((s) => s.kind !== 'key')) {
-      const top = segments[0];
-      if (top.kind === 'key' && top.key in payload)
-        out[top.key] = structuredClone(payload[top.key]);
-      continue;
-    }
-    let src: JsonValue = payload;
-    let dst: JsonObject = out;
-    for (let i = 0; i < segments.length; i++) {
-      const key = (segments[i] as { key: string }).key;
-      if (!isObject(src) || !(key in src)) break;
-      if (i === segments.length - 1) {
-        dst[key] = structuredClone(src[key]);
-      } else {
-        if (!isObject(dst[key])) dst[key] = {};
-        dst = dst[key] as JsonObject;
-        src = src[key];
-      }
-    }
+    const part = projectAt(payload, parsePath(path), 0);
+    if (part !== undefined) out = mergeProjections(out, part) as JsonObject;
   }
   return out;
 }

@@ -2,7 +2,7 @@ import { Collection, PointRecord } from './collection';
 import { candidatesOf } from './filter-evaluator';
 import { CollectionRegistry } from './collection-registry';
 import { Router } from './http-router';
-import { expectArray, expectObject, expectString, JsonObject } from './json-value';
+import { expectArray, expectBool, expectObject, expectString, JsonObject } from './json-value';
 import { parsePath } from './payload-path';
 import { comparePointIds, parsePathPointId, parsePointId, PointId } from './point-id';
 import { QdrantError } from './qdrant-error';
@@ -178,6 +178,7 @@ export function registerPointRoutes(router: Router, registry: CollectionRegistry
     const collection = registry.get(ctx.params[0]);
     const body = expectObject(ctx.json() ?? {}, 'struct ScrollRequest');
     const limit = parseLimit(body.limit, 10);
+    collection.checkQueryLimit(limit);
     const withPayload = parseWithPayload(body.with_payload, true);
     const withVector = parseWithVector(body.with_vector, false);
     const filter = filterOf(collection, body.filter);
@@ -210,9 +211,23 @@ export function registerPointRoutes(router: Router, registry: CollectionRegistry
     return { points, next_page_offset: next };
   });
 
+  router.add('POST', '/collections/{name}/facet', (ctx) => {
+    const collection = registry.get(ctx.params[0]);
+    const body = expectObject(ctx.json(), 'struct FacetRequest');
+    if (body.key === undefined) throw QdrantError.format('missing field `key`');
+    const key = expectString(body.key);
+    parsePath(key);
+    const limit = parseLimit(body.limit, 10);
+    if (body.exact !== undefined && body.exact !== null) expectBool(body.exact);
+    // Counts are always exact here: one segment, so the approximate count is the exact one.
+    return { hits: collection.facet(key, filterOf(collection, body.filter), limit) };
+  });
+
   router.add('POST', '/collections/{name}/points/count', (ctx) => {
     const collection = registry.get(ctx.params[0]);
     const body = expectObject(ctx.json() ?? {}, 'struct CountRequest');
+    // An estimate may be exact; with one segment and no deferred points it always is here.
+    if (body.exact !== undefined && body.exact !== null) expectBool(body.exact);
     const filter = filterOf(collection, body.filter);
     if (!filter) return { count: collection.points.size };
     let count = 0;

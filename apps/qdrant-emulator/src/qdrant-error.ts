@@ -23,6 +23,10 @@ export class QdrantError extends Error {
     return new QdrantError(400, `Wrong input: ${what}`);
   }
 
+  static badRequest(what: string): QdrantError {
+    return new QdrantError(400, `Bad request: ${what}`);
+  }
+
   static conflict(what: string): QdrantError {
     return new QdrantError(409, `Wrong input: ${what}`);
   }

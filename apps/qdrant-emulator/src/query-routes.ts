@@ -13,10 +13,18 @@ import {
   JsonValue,
   optionalNumber,
 } from './json-value';
-import { comparePointIds, parsePointId, PointId } from './point-id';
+import { context, discover, ExampleSource, exampleVector, recommend } from './example-queries';
+import { fieldValues, parsePath } from './payload-path';
+import { mmrRerank } from './mmr-rerank';
+import { groupHits } from './point-groups';
+import { comparePointIds, parsePointId, parseUuid, PointId } from './point-id';
+import { scoreFormula } from './score-formula';
+import { fuseDbsf, fuseRrf } from './score-fusion';
+import { unsupportedFeature } from './unsupported-routes';
 import { QdrantError } from './qdrant-error';
 import {
   filterOf,
+  formatRecord,
   formatScored,
   isSparseInput,
   parseLimit,
@@ -98,51 +106,163 @@ function runNearest(
   return collection.searchSparse(using, nearest.vector, k, filter, threshold, nearest.exclude);
 }
 
-function fuseRrf(lists: ScoredRecord[][], k: number): ScoredRecord[] {
-  const scores = new Map<PointId, ScoredRecord>();
-  for (const list of lists) {
-    list.forEach((hit, rank) => {
-      const entry = scores.get(hit.record.id) ?? { record: hit.record, score: 0 };
-      entry.score += 1 / (k + rank + 1);
-      scores.set(hit.record.id, entry);
-    });
-  }
-  return [...scores.values()]
-    .map((e) => ({ record: e.record, score: Math.fround(e.score) }))
-    .sort((a, b) =>
-      a.score === b.score ? comparePointIds(a.record.id, b.record.id) : b.score - a.score,
-    );
+/** What one query request runs against: its collection, and the registry for `lookup_from`. */
+interface QueryScope {
+  registry: CollectionRegistry;
+  collection: Collection;
 }
 
-const UNSUPPORTED = [
-  'recommend',
-  'discover',
-  'context',
-  'order_by',
-  'formula',
-  'sample',
-  'relevance_feedback',
-];
+const UNSUPPORTED = ['relevance_feedback'];
+const RANGE_INDEX_TYPES = new Set(['integer', 'float', 'datetime']);
+
+function exampleSource(scope: QueryScope, body: JsonObject, using: string): ExampleSource {
+  if (body.lookup_from === undefined || body.lookup_from === null) {
+    const c = scope.collection;
+    return { target: c, using, lookup: c, lookupUsing: using, excluded: new Set() };
+  }
+  const lookup = expectObject(body.lookup_from, 'struct LookupLocation');
+  if (lookup.collection === undefined) throw QdrantError.format('missing field `collection`');
+  const lookupUsing =
+    lookup.vector === undefined || lookup.vector === null ? using : expectString(lookup.vector);
+  return {
+    target: scope.collection,
+    using,
+    lookup: scope.registry.get(expectString(lookup.collection)),
+    lookupUsing,
+    excluded: new Set(),
+  };
+}
+
+/** The numeric value `order_by` sorts a point by: its lowest for asc, its highest for desc. */
+function orderValueOf(record: PointRecord, segments: ReturnType<typeof parsePath>, asc: boolean) {
+  let best: number | undefined;
+  for (const v of fieldValues(record.payload, segments)) {
+    const n = typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : NaN;
+    if (Number.isNaN(n)) continue;
+    if (best === undefined || (asc ? n < best : n > best)) best = n;
+  }
+  return best;
+}
+
+function orderBy(
+  collection: Collection,
+  raw: JsonValue,
+  k: number,
+  scope: Predicate | null,
+): ScoredRecord[] {
+  const spec = typeof raw === 'string' ? { key: raw } : expectObject(raw, 'struct OrderBy');
+  if (spec.key === undefined) throw QdrantError.format('missing field `key`');
+  const key = expectString(spec.key);
+  const type = String(collection.indexes.get(key)?.data_type ?? '');
+  if (!RANGE_INDEX_TYPES.has(type)) {
+    throw QdrantError.badRequest(
+      `No range index for \`order_by\` key: \`${key}\`. Please create one to use \`order_by\`. Check https://qdrant.tech/documentation/concepts/indexing/#payload-index to see which payload schemas support Range conditions`,
+    );
+  }
+  const direction = spec.direction ?? 'asc';
+  if (direction !== 'asc' && direction !== 'desc') {
+    throw QdrantError.format(
+      `unknown variant \`${String(direction)}\`, expected \`asc\` or \`desc\``,
+    );
+  }
+  const asc = direction === 'asc';
+  const start = spec.start_from;
+  const from =
+    start === undefined || start === null
+      ? undefined
+      : typeof start === 'string'
+        ? Date.parse(start)
+        : optionalNumber(start);
+  const segments = parsePath(key);
+  const hits: ScoredRecord[] = [];
+  for (const record of collection.select(scope)) {
+    const value = orderValueOf(record, segments, asc);
+    if (value === undefined) continue;
+    if (from !== undefined && (asc ? value < from : value > from)) continue;
+    hits.push({ record, score: 0, orderValue: value });
+  }
+  hits.sort((a, b) => {
+    const x = a.orderValue as number;
+    const y = b.orderValue as number;
+    if (x !== y) return asc ? x - y : y - x;
+    return comparePointIds(a.record.id, b.record.id);
+  });
+  return hits.slice(0, k);
+}
+
+function sample(collection: Collection, k: number, scope: Predicate | null): ScoredRecord[] {
+  const pool = collection.select(scope).slice();
+  // A partial Fisher-Yates shuffle: k random points without repeats.
+  const n = Math.min(k, pool.length);
+  for (let i = 0; i < n; i++) {
+    const j = i + Math.floor(Math.random() * (pool.length - i));
+    [pool[i], pool[j]] = [pool[j], pool[i]];
+  }
+  return pool.slice(0, n).map((record) => ({ record, score: 0 }));
+}
+
+function fuse(
+  query: JsonObject,
+  candidates: ScoredRecord[][] | null,
+  k: number,
+  threshold: number | undefined,
+): ScoredRecord[] {
+  if (!candidates) return [];
+  let fused: ScoredRecord[];
+  if ('fusion' in query) {
+    if (query.fusion === 'rrf') fused = fuseRrf(candidates, 2);
+    else if (query.fusion === 'dbsf') fused = fuseDbsf(candidates);
+    else {
+      throw QdrantError.format(
+        `unknown variant \`${String(query.fusion)}\`, expected \`rrf\` or \`dbsf\``,
+      );
+    }
+  } else {
+    const rrf = isObject(query.rrf) ? query.rrf : {};
+    const rrfK = rrf.k === undefined || rrf.k === null ? 2 : expectUint(rrf.k);
+    if (rrfK < 1)
+      throw QdrantError.validation('query.rrf.k', `value ${rrfK} invalid, must be 1 or larger`);
+    let weights: number[] | undefined;
+    if (rrf.weights !== undefined && rrf.weights !== null) {
+      weights = expectArray(rrf.weights).map((w) => optionalNumber(w) ?? 1);
+      if (weights.length !== candidates.length) {
+        throw QdrantError.badRequest(
+          `Number of weights (${weights.length}) must match the number of prefetches (${candidates.length})`,
+        );
+      }
+    }
+    fused = fuseRrf(candidates, rrfK, weights);
+  }
+  return (threshold === undefined ? fused : fused.filter((h) => h.score >= threshold)).slice(0, k);
+}
 
 /** Runs one QueryRequest (or prefetch) and returns hits before offset/limit slicing by the caller. */
 function executeQuery(
-  collection: Collection,
+  scope: QueryScope,
   body: JsonObject,
   outer: Predicate | null,
   path: string,
   k: number,
 ): ScoredRecord[] {
+  const collection = scope.collection;
   const using =
     body.using === undefined || body.using === null ? DEFAULT_VECTOR : expectString(body.using);
   const filter = and(outer, filterOf(collection, body.filter, `${path}filter`));
   const threshold = optionalNumber(body.score_threshold);
+  // Search is exact over the original vectors; quantized search is left out.
+  if (
+    isObject(body.params) &&
+    body.params.quantization !== undefined &&
+    body.params.quantization !== null
+  )
+    throw unsupportedFeature('Searching with quantization params');
   let candidates: ScoredRecord[][] | null = null;
   if (body.prefetch !== undefined && body.prefetch !== null) {
     const prefetches = Array.isArray(body.prefetch) ? body.prefetch : [body.prefetch];
     candidates = prefetches.map((p, i) => {
       const sub = expectObject(p, 'struct Prefetch');
       const limit = parseLimit(sub.limit, 10, `${path}prefetch[${i}].limit`);
-      return executeQuery(collection, sub, filter, `${path}prefetch[${i}].`, limit);
+      return executeQuery(scope, sub, filter, `${path}prefetch[${i}].`, limit);
     });
   }
   const query = body.query;
@@ -154,56 +274,123 @@ function executeQuery(
       .map((record) => ({ record, score: 0 }));
   }
   if (isObject(query) && ('fusion' in query || 'rrf' in query)) {
-    if (!candidates) return [];
-    if ('fusion' in query && query.fusion !== 'rrf' && query.fusion !== 'dbsf') {
-      throw QdrantError.format(
-        `unknown variant \`${String(query.fusion)}\`, expected \`rrf\` or \`dbsf\``,
-      );
-    }
-    const rrfK = isObject(query.rrf) && typeof query.rrf.k === 'number' ? query.rrf.k : 2;
-    const fused = fuseRrf(candidates, rrfK);
-    return (threshold === undefined ? fused : fused.filter((h) => h.score >= threshold)).slice(
-      0,
-      k,
-    );
+    return fuse(query, candidates, k, threshold);
   }
-  if (isObject(query)) {
-    const unsupported = UNSUPPORTED.find((key) => key in query);
-    if (unsupported)
-      throw QdrantError.wrongInput(
-        `The ${unsupported} query is not supported by the Qdrant emulator`,
-      );
-  }
-  const nearest = resolveNearest(collection, query, using);
-  let scope = filter;
+  if (isObject(query) && 'formula' in query)
+    return scoreFormula(collection, query, candidates, k, threshold);
+  let within = filter;
   if (candidates) {
     const allowed = new Set<PointRecord>(candidates.flat().map((h) => h.record));
-    scope = and(filter, (t) => allowed.has(t as PointRecord));
+    within = and(filter, (t) => allowed.has(t as PointRecord));
   }
-  return runNearest(collection, nearest, using, k, scope, threshold);
+  const bounds = { k, filter: within, threshold };
+  if (isObject(query)) {
+    const refused = UNSUPPORTED.find((key) => key in query);
+    if (refused) throw unsupportedFeature(`The ${refused} query`);
+    if ('recommend' in query)
+      return recommend(exampleSource(scope, body, using), query.recommend, bounds);
+    if ('discover' in query)
+      return discover(exampleSource(scope, body, using), query.discover, bounds);
+    if ('context' in query)
+      return context(exampleSource(scope, body, using), query.context, bounds);
+    if ('order_by' in query) return orderBy(collection, query.order_by, k, within);
+    if ('sample' in query) {
+      if (query.sample !== 'random')
+        throw QdrantError.format(
+          `unknown variant \`${String(query.sample)}\`, expected \`random\``,
+        );
+      return sample(collection, k, within);
+    }
+  }
+  const target = isObject(query) && 'nearest' in query ? query.nearest : query;
+  const nearest: Nearest =
+    body.lookup_from !== undefined &&
+    body.lookup_from !== null &&
+    (typeof target === 'number' || typeof target === 'string')
+      ? { kind: 'dense', vector: exampleVector(exampleSource(scope, body, using), target) }
+      : resolveNearest(collection, query, using);
+  const search = (n: number) => runNearest(collection, nearest, using, n, within, threshold);
+  if (isObject(query) && query.mmr !== undefined && query.mmr !== null) {
+    if (nearest.kind !== 'dense') throw unsupportedFeature('mmr over a sparse vector');
+    return mmrRerank(collection, using, nearest.vector, query.mmr, k, search);
+  }
+  return search(k);
 }
 
-function queryPoints(collection: Collection, raw: unknown): JsonObject {
+function queryPoints(scope: QueryScope, raw: unknown): JsonObject {
   const body = expectObject(raw ?? {}, 'struct QueryRequest');
   const limit = parseLimit(body.limit, 10);
+  scope.collection.checkQueryLimit(limit);
   const offset = body.offset === undefined || body.offset === null ? 0 : expectUint(body.offset);
   const withPayload = parseWithPayload(body.with_payload, false);
   const withVector = parseWithVector(body.with_vector, false);
-  const hits = executeQuery(collection, body, null, '', limit + offset).slice(
-    offset,
-    offset + limit,
-  );
-  return { points: hits.map((h) => formatScored(collection, h, withPayload, withVector)) };
+  const hits = executeQuery(scope, body, null, '', limit + offset).slice(offset, offset + limit);
+  return {
+    points: hits.map((h) => formatScored(scope.collection, h, withPayload, withVector)),
+  };
 }
 
-/** The 1.18 `POST /points/search` body: `vector` is an array or `{name, vector}`. */
-function searchPoints(collection: Collection, raw: unknown): JsonObject[] {
-  const body = expectObject(raw, 'struct SearchRequest');
-  if (body.vector === undefined) throw QdrantError.format('missing field `vector`');
-  if (body.limit === undefined) throw QdrantError.format('missing field `limit`');
+/** `group_by`, `group_size` and `limit` of a groups request; the hits come from `body` ranked. */
+function queryGroups(scope: QueryScope, body: JsonObject, groupSizeRequired: boolean): JsonObject {
+  if (body.group_by === undefined) throw QdrantError.format('missing field `group_by`');
+  const groupBy = expectString(body.group_by);
+  parsePath(groupBy);
+  if (groupSizeRequired && body.group_size === undefined)
+    throw QdrantError.format('missing field `group_size`');
+  if (groupSizeRequired && body.limit === undefined)
+    throw QdrantError.format('missing field `limit`');
+  const groupSize = parseLimit(body.group_size, 3, 'group_size');
   const limit = parseLimit(body.limit, 10);
-  const offset = body.offset === undefined || body.offset === null ? 0 : expectUint(body.offset);
-  let using = DEFAULT_VECTOR;
+  scope.collection.checkQueryLimit(limit);
+  const lookup = parseLookup(scope, body.with_lookup);
+  const hits = executeQuery(scope, body, null, '', Math.max(scope.collection.points.size, 1));
+  const result = groupHits(
+    scope.collection,
+    hits,
+    groupBy,
+    groupSize,
+    limit,
+    parseWithPayload(body.with_payload, false),
+    parseWithVector(body.with_vector, false),
+  );
+  if (lookup) {
+    for (const group of result.groups as JsonObject[]) {
+      // A group id names a point of the lookup collection when it can be a point id.
+      const id = typeof group.id === 'string' ? parseUuid(group.id) : group.id;
+      const record =
+        typeof id === 'number' || typeof id === 'string'
+          ? lookup.collection.points.get(id)
+          : undefined;
+      if (record) {
+        group.lookup = formatRecord(
+          lookup.collection,
+          record,
+          lookup.withPayload,
+          lookup.withVector,
+        );
+      }
+    }
+  }
+  return result;
+}
+
+/** `with_lookup`: a collection name, or `{collection, with_payload, with_vectors}`. */
+function parseLookup(scope: QueryScope, raw: JsonValue | undefined) {
+  if (raw === undefined || raw === null) return null;
+  const spec =
+    typeof raw === 'string' ? { collection: raw } : expectObject(raw, 'struct WithLookup');
+  if (spec.collection === undefined) throw QdrantError.format('missing field `collection`');
+  return {
+    collection: scope.registry.get(expectString(spec.collection)),
+    withPayload: parseWithPayload(spec.with_payload, true),
+    withVector: parseWithVector(spec.with_vectors, false),
+  };
+}
+
+/** The 1.18 `vector` field: an array, or `{name, vector}`. Returns the query body it stands for. */
+function searchAsQuery(body: JsonObject): JsonObject {
+  if (body.vector === undefined) throw QdrantError.format('missing field `vector`');
+  let using: JsonValue = DEFAULT_VECTOR;
   let target: JsonValue = body.vector;
   if (isObject(body.vector) && 'name' in body.vector) {
     using = expectString(body.vector.name);
@@ -212,38 +399,82 @@ function searchPoints(collection: Collection, raw: unknown): JsonObject[] {
   if (!Array.isArray(target) && !isSparseInput(target)) {
     throw QdrantError.format('data did not match any variant of untagged enum NamedVectorStruct');
   }
-  const nearest = resolveNearest(collection, target, using);
-  const filter = filterOf(collection, body.filter);
-  const hits = runNearest(
-    collection,
-    nearest,
-    using,
-    limit + offset,
-    filter,
-    optionalNumber(body.score_threshold),
-  );
+  return { ...body, query: target, using };
+}
+
+/** The 1.18 `points/recommend` body as the query it stands for. */
+function recommendAsQuery(body: JsonObject): JsonObject {
+  const recommendation: JsonObject = {
+    positive: body.positive ?? [],
+    negative: body.negative ?? [],
+  };
+  if (body.strategy !== undefined && body.strategy !== null)
+    recommendation.strategy = body.strategy;
+  return { ...body, query: { recommend: recommendation } };
+}
+
+/** The 1.18 `points/discover` body: with a target it discovers, without one it is a context query. */
+function discoverAsQuery(body: JsonObject): JsonObject {
+  const pairs = body.context ?? [];
+  const query: JsonObject =
+    body.target === undefined || body.target === null
+      ? { context: pairs }
+      : { discover: { target: body.target, context: pairs } };
+  return { ...body, query };
+}
+
+/** A 1.18 search-style request: `limit` required, results as a plain list. */
+function legacyList(scope: QueryScope, body: JsonObject): JsonObject[] {
+  if (body.limit === undefined) throw QdrantError.format('missing field `limit`');
+  const limit = parseLimit(body.limit, 10);
+  scope.collection.checkQueryLimit(limit);
+  const offset = body.offset === undefined || body.offset === null ? 0 : expectUint(body.offset);
   const withPayload = parseWithPayload(body.with_payload, false);
   const withVector = parseWithVector(body.with_vector, false);
-  return hits
+  return executeQuery(scope, body, null, '', limit + offset)
     .slice(offset, offset + limit)
-    .map((h) => formatScored(collection, h, withPayload, withVector));
+    .map((h) => formatScored(scope.collection, h, withPayload, withVector));
 }
 
 export function registerQueryRoutes(router: Router, registry: CollectionRegistry): void {
+  const scopeOf = (name: string): QueryScope => ({ registry, collection: registry.get(name) });
   router.add('POST', '/collections/{name}/points/query', (ctx) =>
-    queryPoints(registry.get(ctx.params[0]), ctx.json()),
+    queryPoints(scopeOf(ctx.params[0]), ctx.json()),
   );
   router.add('POST', '/collections/{name}/points/query/batch', (ctx) => {
-    const collection = registry.get(ctx.params[0]);
+    const scope = scopeOf(ctx.params[0]);
     const body = expectObject(ctx.json(), 'struct QueryRequestBatch');
-    return expectArray(body.searches).map((s) => queryPoints(collection, s));
+    return expectArray(body.searches).map((s) => queryPoints(scope, s));
   });
-  router.add('POST', '/collections/{name}/points/search', (ctx) =>
-    searchPoints(registry.get(ctx.params[0]), ctx.json()),
+  router.add('POST', '/collections/{name}/points/query/groups', (ctx) =>
+    queryGroups(
+      scopeOf(ctx.params[0]),
+      expectObject(ctx.json(), 'struct QueryGroupsRequest'),
+      false,
+    ),
   );
-  router.add('POST', '/collections/{name}/points/search/batch', (ctx) => {
-    const collection = registry.get(ctx.params[0]);
-    const body = expectObject(ctx.json(), 'struct SearchRequestBatch');
-    return expectArray(body.searches).map((s) => searchPoints(collection, s));
-  });
+
+  // The 1.18 endpoints, each translated into the query it stands for.
+  const legacy: Array<[string, string, (body: JsonObject) => JsonObject]> = [
+    ['search', 'struct SearchRequest', searchAsQuery],
+    ['recommend', 'struct RecommendRequest', recommendAsQuery],
+    ['discover', 'struct DiscoverRequest', discoverAsQuery],
+  ];
+  for (const [verb, struct, translate] of legacy) {
+    router.add('POST', `/collections/{name}/points/${verb}`, (ctx) =>
+      legacyList(scopeOf(ctx.params[0]), translate(expectObject(ctx.json(), struct))),
+    );
+    router.add('POST', `/collections/{name}/points/${verb}/batch`, (ctx) => {
+      const scope = scopeOf(ctx.params[0]);
+      const body = expectObject(ctx.json(), `${struct}Batch`);
+      return expectArray(body.searches).map((s) =>
+        legacyList(scope, translate(expectObject(s, struct))),
+      );
+    });
+  }
+  for (const [verb, struct, translate] of legacy.slice(0, 2)) {
+    router.add('POST', `/collections/{name}/points/${verb}/groups`, (ctx) =>
+      queryGroups(scopeOf(ctx.params[0]), translate(expectObject(ctx.json(), struct)), true),
+    );
+  }
 }

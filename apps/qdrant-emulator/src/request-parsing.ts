@@ -14,10 +14,13 @@ import {
 import { omitPaths, pickPaths } from './payload-path';
 import { parsePointId, PointId } from './point-id';
 import { QdrantError } from './qdrant-error';
+import { checkUnindexedFiltering, FilterPurpose } from './strict-mode';
 import { PointWrite, SparseVector } from './update-operation';
 
-export function parseWait(query: URLSearchParams): boolean {
-  return query.get('wait') === 'true';
+/** The `wait` query flag; points updates default to false, snapshot operations to true. */
+export function parseWait(query: URLSearchParams, fallback = false): boolean {
+  const wait = query.get('wait');
+  return wait === null ? fallback : wait === 'true';
 }
 
 export function isSparseInput(value: unknown): value is JsonObject {
@@ -106,9 +109,27 @@ function parsePayload(raw: JsonValue | undefined): JsonObject | undefined {
   return expectObject(raw, 'a map (payload)');
 }
 
-/** `PUT /points` body: `{points: [...]}` or `{batch: {ids, vectors, payloads}}`. */
+const UPDATE_MODES = ['upsert', 'insert_only', 'update_only'];
+
+/**
+ * `PUT /points` body: `{points: [...]}` or `{batch: {ids, vectors, payloads}}`, with
+ * `update_mode` keeping only new points (`insert_only`) or only existing ones (`update_only`).
+ */
 export function parseUpsertPoints(collection: Collection, raw: unknown): PointWrite[] {
   const body = expectObject(raw, 'enum PointInsertOperations');
+  const writes = parsePointWrites(collection, body);
+  const mode = body.update_mode ?? 'upsert';
+  if (typeof mode !== 'string' || !UPDATE_MODES.includes(mode)) {
+    throw QdrantError.format(
+      `unknown variant \`${String(mode)}\`, expected one of ${UPDATE_MODES.map((m) => `\`${m}\``).join(', ')}`,
+    );
+  }
+  if (mode === 'upsert') return writes;
+  const wanted = mode === 'update_only';
+  return writes.filter((w) => collection.points.has(w.id) === wanted);
+}
+
+function parsePointWrites(collection: Collection, body: JsonObject): PointWrite[] {
   if (Array.isArray(body.points)) {
     return body.points.map((p, i) => {
       const point = expectObject(p, 'struct PointStruct');
@@ -158,8 +179,10 @@ export function filterOf(
   collection: Collection,
   raw: JsonValue | undefined,
   path = 'filter',
+  purpose: FilterPurpose = 'retrieve',
 ): Predicate | null {
   const filter = compileFilter(raw, path, collection);
+  if (filter) checkUnindexedFiltering(collection, raw, purpose);
   if (filter) filter.candidates = () => collection.indexedCandidates(raw);
   return filter;
 }
@@ -173,11 +196,14 @@ export function selectIds(collection: Collection, body: JsonObject, mustExist: b
         if (!collection.points.has(id)) throw QdrantError.notFound(`No point with id ${id} found`);
       }
     }
-    const filter = body.filter === undefined ? null : filterOf(collection, body.filter);
+    const filter =
+      body.filter === undefined ? null : filterOf(collection, body.filter, 'filter', 'update');
     return filter ? ids.filter((id) => filter(collection.points.get(id) as PointRecord)) : ids;
   }
   if (body.filter !== undefined && body.filter !== null) {
-    return collection.select(filterOf(collection, body.filter)).map((r) => r.id);
+    return collection
+      .select(filterOf(collection, body.filter, 'filter', 'update'))
+      .map((r) => r.id);
   }
   throw QdrantError.format('data did not match any variant of untagged enum PointsSelector');
 }
@@ -239,13 +265,15 @@ export function formatScored(
   withPayload: PayloadSelector,
   withVector: boolean | string[],
 ): JsonObject {
-  return {
+  const out: JsonObject = {
     id: hit.record.id,
     version: hit.record.version,
     score: shortestFloat32(hit.score),
     payload: selectPayload(hit.record.payload, withPayload),
     vector: withVector === false ? null : collection.formatVector(hit.record, withVector),
   };
+  if (hit.orderValue !== undefined) out.order_value = hit.orderValue;
+  return out;
 }
 
 export function parseLimit(raw: JsonValue | undefined, fallback: number, path = 'limit'): number {

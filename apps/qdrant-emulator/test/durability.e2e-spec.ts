@@ -183,4 +183,24 @@ describe('emulator durability', () => {
     expect(res.status).toBe(200);
     expect(fs.existsSync(path.join(emulator.storage, 'collections'))).toBe(true);
   });
+
+  it('starts from a full-storage snapshot with its collections and aliases', async () => {
+    const { emulator, client } = await spawn();
+    await client.createCollection('whole', { vectors: { size: 2, distance: 'Dot' } });
+    await client.upsert('whole', { wait: true, points: [{ id: 1, vector: [1, 0] }] });
+    await client.updateCollectionAliases({
+      actions: [{ create_alias: { collection_name: 'whole', alias_name: 'live' } }],
+    });
+    const created = await fetch(`${emulator.url}/snapshots`, { method: 'POST' });
+    const { result } = (await created.json()) as { result: { name: string } };
+    const file = path.join(emulator.storage, 'snapshots', result.name);
+    const copy = path.join(os.tmpdir(), `full-${process.pid}-${result.name}`);
+    fs.copyFileSync(file, copy);
+    const fresh = await spawn({ QDRANT_EMULATOR_STORAGE_SNAPSHOT: copy });
+    await expect(fresh.client.count('live', { exact: true })).resolves.toEqual({ count: 1 });
+    await expect(fresh.client.getAliases()).resolves.toEqual({
+      aliases: [{ alias_name: 'live', collection_name: 'whole' }],
+    });
+    fs.rmSync(copy, { force: true });
+  });
 });

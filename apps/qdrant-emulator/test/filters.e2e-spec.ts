@@ -287,4 +287,42 @@ describe('filters', () => {
       ),
     );
   });
+
+  it('selects payload parts through array paths, keeping their shape', async () => {
+    const [berlin] = await q.client.retrieve(name, {
+      ids: [1],
+      with_payload: { include: ['country.cities[].name', 'meta.lang'] },
+    });
+    expect(berlin.payload).toEqual({
+      country: { cities: [{ name: 'Berlin' }, { name: 'Hamburg' }] },
+      meta: { lang: 'en' },
+    });
+    const [without] = await q.client.retrieve(name, {
+      ids: [1],
+      with_payload: { exclude: ['country.cities[].population', 'text', 'tags', 'note'] },
+    });
+    expect(without.payload).toEqual({
+      city: 'Berlin',
+      price: 10,
+      rating: 4.5,
+      created: '2024-01-10T00:00:00Z',
+      meta: { source: 'web', lang: 'en' },
+      country: { cities: [{ name: 'Berlin' }, { name: 'Hamburg' }] },
+    });
+    const both = await q.client.scroll(name, {
+      filter: { must: [{ has_id: [1, 2] }] },
+      with_payload: ['country.cities[].population', 'country.cities[].name'],
+    });
+    expect(both.points.map((p) => p.payload)).toEqual([
+      {
+        country: {
+          cities: [
+            { name: 'Berlin', population: 3.7 },
+            { name: 'Hamburg', population: 1.8 },
+          ],
+        },
+      },
+      { country: { cities: [{ name: 'London', population: 8.9 }] } },
+    ]);
+  });
 });

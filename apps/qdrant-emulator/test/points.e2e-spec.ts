@@ -325,6 +325,28 @@ describe('points API', () => {
     expect(none.points[0].vector).toEqual([1, 0, 0, 0]);
   });
 
+  it('prints a lone unnamed vector as a plain array beside sparse vectors', async () => {
+    const mixed = q.collectionName('mixed');
+    await q.client.createCollection(mixed, {
+      vectors: { size: 2, distance: 'Dot' },
+      sparse_vectors: { words: {} },
+    });
+    await q.client.upsert(mixed, {
+      wait: true,
+      points: [
+        { id: 1, vector: [1, 2] },
+        { id: 2, vector: { '': [3, 4], words: { indices: [7], values: [0.5] } } },
+      ],
+    });
+    const [plain, both] = await q.client.retrieve(mixed, { ids: [1, 2], with_vector: true });
+    expect(plain.vector).toEqual([1, 2]);
+    expect(both.vector).toEqual({ '': [3, 4], words: { indices: [7], values: [0.5] } });
+    const scrolled = await q.client.scroll(mixed, { limit: 1, with_vector: true });
+    expect(scrolled.points[0].vector).toEqual([1, 2]);
+    const found = await q.client.query(mixed, { query: [0, 1], limit: 2, with_vector: true });
+    expect(found.points.map((p) => p.vector)).toEqual([both.vector, [1, 2]]);
+  });
+
   it('counts exactly, with and without a filter', async () => {
     await seed();
     await expect(q.client.count(name, { exact: true })).resolves.toEqual({ count: 4 });

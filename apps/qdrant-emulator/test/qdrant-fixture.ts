@@ -71,3 +71,25 @@ export async function openFixture(): Promise<QdrantFixture> {
     },
   };
 }
+
+/**
+ * Registers the usual hooks of a contract test file: open the fixture before all tests,
+ * fail a test on any contract violation, close (and delete its collections) after all.
+ * The returned function gives the open fixture inside tests and hooks.
+ */
+export function useQdrantFixture(): () => QdrantFixture {
+  let fixture: QdrantFixture | undefined;
+  beforeAll(async () => {
+    fixture = await openFixture();
+  });
+  afterAll(async () => {
+    await fixture?.close();
+  });
+  afterEach(() => {
+    expect(fixture?.proxy.violations.splice(0)).toEqual([]);
+  });
+  return () => {
+    if (!fixture) throw new Error('the Qdrant fixture is used before beforeAll ran');
+    return fixture;
+  };
+}
