@@ -60,12 +60,7 @@ export class ApiModule implements NestModule {
         OperationsApiModule,
         ...(options.extraModules ?? []),
       ],
-      controllers: [
-        HealthController,
-        CollectionsController,
-        DocumentsController,
-        AdminController,
-      ],
+      controllers: [HealthController, CollectionsController, DocumentsController, AdminController],
       providers: [
         HttpDrainService,
         HttpMetricsMiddleware,

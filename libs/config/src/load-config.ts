@@ -214,7 +214,18 @@ function toTree(v: EnvironmentVariables, app: AppName): QuarryConfig {
 }
 
 /** Query parameters whose values are credentials wherever a URL carries them. */
-const SECRET_QUERY_KEYS = ['password', 'pass', 'pwd', 'secret', 'token', 'key', 'api_key', 'apikey', 'access_token', 'auth'];
+const SECRET_QUERY_KEYS = [
+  'password',
+  'pass',
+  'pwd',
+  'secret',
+  'token',
+  'key',
+  'api_key',
+  'apikey',
+  'access_token',
+  'auth',
+];
 
 /** Keeps a URL's shape (scheme, host, database) and hides credentials and keys. */
 export function maskSecret(value: string): string {

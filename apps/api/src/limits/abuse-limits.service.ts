@@ -33,8 +33,7 @@ export class AbuseLimitsService {
         insuranceLimiter: new RateLimiterMemory({ points, duration: 60 }),
       });
     if (limits.uploadsPerMin > 0) this.perMinute.upload = limiter('upload', limits.uploadsPerMin);
-    if (limits.searchesPerMin > 0)
-      this.perMinute.search = limiter('search', limits.searchesPerMin);
+    if (limits.searchesPerMin > 0) this.perMinute.search = limiter('search', limits.searchesPerMin);
     if (limits.authFailuresPerMin > 0)
       this.authFailures = limiter('auth-failure', limits.authFailuresPerMin);
   }
