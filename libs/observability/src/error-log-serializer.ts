@@ -15,28 +15,46 @@ const MAX_DEPTH = 3;
  * Errors as every log line writes them: type, message, code, stack and cause, and
  * nothing else. Libraries hang request data on their errors (TypeORM's `parameters`
  * carry a whole uploaded file, body-parser's `body` the raw request, pg's `detail` a
- * refused value), so no other property is copied. For PostgreSQL data and constraint
- * errors (SQLSTATE classes 22 and 23) quoted text is dropped from the message, since
- * PostgreSQL quotes the refused value there.
+ * refused value), so no other property is copied. For PostgreSQL data errors (SQLSTATE
+ * class 22) quoted text is dropped from the message, since PostgreSQL quotes the refused
+ * value there; a constraint error's message quotes only names (its values are in `detail`).
  */
 export function serializeErrorForLog(err: unknown, depth = 0): unknown {
-  if (!(err instanceof Error)) return err;
-  const code = codeOf(err) ?? codeOf((err as { driverError?: unknown }).driverError);
-  const quotesValues = !!code && (code.startsWith('22') || code.startsWith('23'));
-  const message = clean(err.message, quotesValues);
-  const logged: LoggedError = { type: err.name, message };
+  // pino-http hands over pino's own serialization (a plain object with every property
+  // copied); a direct call may hand over the Error itself. Both are read the same way.
+  if (!err || typeof err !== 'object') return err;
+  const source = err as {
+    name?: unknown;
+    type?: unknown;
+    message?: unknown;
+    stack?: unknown;
+    kind?: unknown;
+    cause?: unknown;
+    driverError?: unknown;
+  };
+  if (typeof source.message !== 'string') return { type: typeName(source) };
+  const type = typeName(source);
+  const code = codeOf(source) ?? codeOf(source.driverError);
+  const quotesValues = !!code && code.startsWith('22');
+  const message = clean(source.message, quotesValues);
+  const logged: LoggedError = { type, message };
   if (code) logged.code = code;
-  const kind = (err as { kind?: unknown }).kind;
-  if (typeof kind === 'string') logged.kind = kind;
-  if (err.stack) {
+  if (typeof source.kind === 'string') logged.kind = source.kind;
+  if (typeof source.stack === 'string') {
     // The stack's first line repeats the message.
-    const firstBreak = err.stack.indexOf('\n');
-    logged.stack = `${err.name}: ${message}${firstBreak >= 0 ? err.stack.slice(firstBreak) : ''}`;
+    const firstBreak = source.stack.indexOf('\n');
+    logged.stack = `${type}: ${message}${firstBreak >= 0 ? source.stack.slice(firstBreak) : ''}`;
   }
-  if (err.cause instanceof Error && depth < MAX_DEPTH) {
-    logged.cause = serializeErrorForLog(err.cause, depth + 1) as LoggedError;
+  if (source.cause && typeof source.cause === 'object' && depth < MAX_DEPTH) {
+    logged.cause = serializeErrorForLog(source.cause, depth + 1) as LoggedError;
   }
   return logged;
+}
+
+function typeName(source: { name?: unknown; type?: unknown }): string {
+  if (typeof source.type === 'string') return source.type;
+  if (typeof source.name === 'string') return source.name;
+  return 'Error';
 }
 
 function codeOf(value: unknown): string | undefined {

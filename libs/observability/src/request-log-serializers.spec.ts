@@ -46,6 +46,20 @@ describe('serializeErrorForLog', () => {
     expect(line).toContain('22P05');
   });
 
+  it("reads pino's own serialization of an error the same way", () => {
+    const serialized = {
+      type: 'QueryFailedError',
+      message: 'violates check constraint "x"',
+      stack: 'QueryFailedError: violates check constraint "x"\n    at somewhere',
+      query: 'INSERT …',
+      parameters: ['MARKER-PARAM'],
+      driverError: { code: '23514', detail: 'Failing row contains (MARKER-ROW)' },
+    };
+    const line = JSON.stringify(serializeErrorForLog(serialized));
+    expect(line).not.toContain('MARKER');
+    expect(JSON.parse(line)).toMatchObject({ type: 'QueryFailedError', code: '23514' });
+  });
+
   it('drops quoted text from PostgreSQL data errors, which quote the refused value', () => {
     const err = Object.assign(new Error('invalid input syntax for type integer: "MARKER"'), {
       code: '22P02',
