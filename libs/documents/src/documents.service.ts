@@ -7,7 +7,12 @@ import { createHash } from 'node:crypto';
 import { In } from 'typeorm';
 import { rowsOf } from './sql';
 import { DomainError, badInput, conflict, notFound } from './domain-errors';
-import { assertStorableJson, DEFAULT_JSON_MAX_DEPTH, jsonNestingExceeds } from './storable-json';
+import {
+  assertStorableJson,
+  DEFAULT_JSON_MAX_DEPTH,
+  DEFAULT_JSON_MAX_VALUES,
+  jsonShapeProblem,
+} from './storable-json';
 import { DocumentStatusView, DocumentView, toDocumentView, toStatusView } from './document-view';
 
 export interface UploadInput {
@@ -449,8 +454,11 @@ export function parseMetadata(value: unknown): Record<string, unknown> {
   if (value === undefined || value === null || value === '') return {};
   let parsed = value;
   if (typeof value === 'string') {
-    if (jsonNestingExceeds(value, DEFAULT_JSON_MAX_DEPTH))
-      throw badInput(`metadata nests deeper than ${DEFAULT_JSON_MAX_DEPTH} levels`);
+    const problem = jsonShapeProblem(value, {
+      maxDepth: DEFAULT_JSON_MAX_DEPTH,
+      maxValues: DEFAULT_JSON_MAX_VALUES,
+    });
+    if (problem) throw badInput(`metadata ${problem}`);
     try {
       parsed = JSON.parse(value);
     } catch {

@@ -3,13 +3,24 @@ import { badInput } from './domain-errors';
 /** How deep a JSON value a client may send (bodies and metadata alike). */
 export const DEFAULT_JSON_MAX_DEPTH = 32;
 
+/** How many values (elements, members, containers) one JSON body may hold. */
+export const DEFAULT_JSON_MAX_VALUES = 100_000;
+
+export interface JsonShapeLimits {
+  maxDepth: number;
+  maxValues: number;
+}
+
 /**
- * True when the JSON text nests objects and arrays deeper than `max`. One linear pass
- * over the raw bytes, before anything is parsed, so a deep body costs no recursion.
+ * What is wrong with the shape of a JSON text, or null: nesting deeper than `maxDepth`,
+ * or more than `maxValues` values (a few MB of `{},{},…` would otherwise become millions
+ * of objects on the heap). One linear pass over the raw bytes, before anything is
+ * parsed, so a hostile body costs no recursion and no allocation.
  */
-export function jsonNestingExceeds(text: Buffer | string, max: number): boolean {
+export function jsonShapeProblem(text: Buffer | string, limits: JsonShapeLimits): string | null {
   const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
   let depth = 0;
+  let values = 1;
   let inString = false;
   let escaped = false;
   for (let i = 0; i < bytes.length; i++) {
@@ -21,10 +32,14 @@ export function jsonNestingExceeds(text: Buffer | string, max: number): boolean 
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) {
       depth += 1;
-      if (depth > max) return true;
+      if (depth > limits.maxDepth) return `nests deeper than ${limits.maxDepth} levels`;
     } else if (c === 0x7d || c === 0x5d) depth -= 1;
+    else if (c === 0x2c) {
+      values += 1;
+      if (values > limits.maxValues) return `holds more than ${limits.maxValues} values`;
+    }
   }
-  return false;
+  return null;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { HttpStatus, Injectable, NestMiddleware } from '@nestjs/common';
 import { QuarryConfig } from '@quarry/config';
-import { jsonNestingExceeds } from '@quarry/documents';
+import { DEFAULT_JSON_MAX_VALUES, jsonShapeProblem } from '@quarry/documents';
 import { json, type NextFunction, type Request, type Response } from 'express';
 import { ProblemException } from './problem-details.filter';
 import { isTextUploadRoute } from './request-path';
@@ -12,7 +12,8 @@ const JSON_TYPES = ['application/json', 'application/*+json'];
 /**
  * JSON bodies, bounded before they are read: JSON_BODY_MAX_BYTES everywhere, the upload
  * limit (plus room for JSON escaping) only on the text upload. Nesting deeper than
- * JSON_MAX_DEPTH is refused with one linear pass over the raw bytes before parsing.
+ * JSON_MAX_DEPTH, or more than 100,000 values, is refused with one linear pass over the
+ * raw bytes before parsing, so a body's heap cost stays close to its size.
  * It runs after ApiKeyMiddleware, so under /v1 only a verified key gets a body read.
  */
 @Injectable()
@@ -21,15 +22,13 @@ export class JsonBodyMiddleware implements NestMiddleware {
   private readonly large: Parser;
 
   constructor(config: QuarryConfig) {
-    const maxDepth = config.http.jsonMaxDepth;
+    const limits = { maxDepth: config.http.jsonMaxDepth, maxValues: DEFAULT_JSON_MAX_VALUES };
     const verify = (_req: Request, _res: Response, body: Buffer): void => {
-      if (jsonNestingExceeds(body, maxDepth)) {
+      const problem = jsonShapeProblem(body, limits);
+      if (problem) {
         throw Object.assign(
-          new ProblemException(
-            HttpStatus.BAD_REQUEST,
-            `The JSON body nests deeper than ${maxDepth} levels.`,
-          ),
-          { status: HttpStatus.BAD_REQUEST, type: 'entity.too.deep' },
+          new ProblemException(HttpStatus.BAD_REQUEST, `The JSON body ${problem}.`),
+          { status: HttpStatus.BAD_REQUEST, type: 'entity.verify.failed' },
         );
       }
     };
