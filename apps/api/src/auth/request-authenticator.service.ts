@@ -24,7 +24,9 @@ export class RequestAuthenticator {
     if (credentials.scheme !== 'bearer') {
       throw unauthorized('An API key is required: send it as `Authorization: Bearer <key>`.');
     }
-    await this.limits.assertAuthAllowed(address);
+    // A key already verified costs nothing to check again: a client behind the same
+    // address as a guesser keeps working.
+    if (!this.apiKeys.isCached(credentials.token)) await this.limits.assertAuthAllowed(address);
     const principal = await this.apiKeys.verify(credentials.token);
     if (!principal) {
       await this.limits.recordAuthFailure(address);
