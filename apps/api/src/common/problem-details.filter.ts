@@ -132,6 +132,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       ...mapped.extensions,
     };
     for (const [name, value] of Object.entries(mapped.headers ?? {})) res.setHeader(name, value);
+    // A refused request whose body was never read (no key, too large, over budget): close
+    // the connection instead of draining the rest of the body off the socket.
+    if (!req.complete) res.setHeader('Connection', 'close');
     res.status(mapped.status).type(PROBLEM_JSON).send(JSON.stringify(body));
   }
 
