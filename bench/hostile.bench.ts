@@ -254,6 +254,26 @@ async function hostileMix(
   return mix;
 }
 
+/** Asks /health/live every `intervalMs` until stopped; the latencies of its 200s. */
+function probeLive(live: HttpTarget, intervalMs: number): { stop: () => Promise<number[]> } {
+  let running = true;
+  const samples: number[] = [];
+  const probing = (async () => {
+    while (running) {
+      const answer = await live.send('GET', '/health/live');
+      if (answer.status === 200) samples.push(answer.ms);
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await probing;
+      return samples;
+    },
+  };
+}
+
 /** One measured phase: uploads, searches and the probe together, each from its own clients. */
 async function measure(
   api: HttpTarget,
@@ -261,21 +281,12 @@ async function measure(
   uploadBody: () => string,
   searchBody: () => string,
 ): Promise<{ samples: PhaseSamples; failures: string[] }> {
-  let running = true;
-  const liveSamples: number[] = [];
-  const probing = (async () => {
-    while (running) {
-      const answer = await live.send('GET', '/health/live');
-      if (answer.status === 200) liveSamples.push(answer.ms);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
+  const probe = probeLive(live, 20);
   const [uploads, searches] = await Promise.all([
     closedLoop(CLIENTS, UPLOADS, () => api.postJson('/v1/documents/text', uploadBody()), 202),
     closedLoop(CLIENTS, SEARCHES, () => api.postJson('/v1/search', searchBody()), 200),
   ]);
-  running = false;
-  await probing;
+  const liveSamples = await probe.stop();
   return {
     samples: { upload: uploads.latenciesMs, search: searches.latenciesMs, live: liveSamples },
     failures: [...uploads.failures, ...searches.failures].slice(0, 10),
@@ -365,15 +376,7 @@ async function bigUploads(
   const sampler = setInterval(() => {
     peakRssMb = Math.max(peakRssMb, memoryOf(api.pid).rssMb);
   }, 50);
-  const liveSamples: number[] = [];
-  let running = true;
-  const probing = (async () => {
-    while (running) {
-      const answer = await live.send('GET', '/health/live');
-      if (answer.status === 200) liveSamples.push(answer.ms);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  })();
+  const probe = probeLive(live, 50);
   const started = performance.now();
   const statuses = await Promise.all(
     Array.from(
@@ -410,8 +413,7 @@ async function bigUploads(
     ),
   );
   const wallMs = performance.now() - started;
-  running = false;
-  await probing;
+  const liveSamples = await probe.stop();
   clearInterval(sampler);
   const counts: Record<string, number> = {};
   for (const status of statuses) counts[String(status)] = (counts[String(status)] ?? 0) + 1;

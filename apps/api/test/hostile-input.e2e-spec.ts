@@ -1,10 +1,9 @@
 import { createTestDatabase, TestDatabase } from '@quarry/testing';
 import * as http from 'node:http';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { apiTestEnv, dropQueuePrefix, uniqueQueuePrefix } from './support/api-harness';
 import { HttpResult, httpRequest, isProblem } from './support/http-client';
+import { freePort } from './support/documents-stack';
 import { compiled, NodeProcess } from './support/node-process';
 
 /** Planted in every hostile request; it must never reach a log line. */
@@ -13,17 +12,6 @@ const DEV_KEY = 'hostile-dev-key-0123456789';
 const UPLOAD_MAX_BYTES = 2 * 1024 * 1024;
 const JSON_BODY_MAX_BYTES = 64 * 1024;
 const SEARCHES_PER_MIN = 40;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Part {
   name: string;

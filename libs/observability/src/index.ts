@@ -5,3 +5,4 @@ export * from './observability.module';
 export * from './shutdown-coordinator';
 export * from './error-log-serializer';
 export * from './request-log-serializers';
+export * from './plain-http-server';

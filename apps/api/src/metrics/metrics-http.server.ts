@@ -5,8 +5,9 @@ import {
   MetricsService,
   ShutdownCoordinator,
   ShutdownPhase,
+  startPlainHttpServer,
 } from '@quarry/observability';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
 /**
  * Prometheus metrics on METRICS_PORT, apart from the public port: the scrape needs no
@@ -29,22 +30,14 @@ export class MetricsHttpServer implements OnApplicationBootstrap {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const server = createServer((req, res) => void this.handle(req, res));
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.config.http.metricsPort, process.env.HOST ?? '0.0.0.0', () => resolve());
+    this.server = await startPlainHttpServer({
+      name: 'api metrics port',
+      port: this.config.http.metricsPort,
+      shutdown: this.shutdown,
+      phase: ShutdownPhase.Qdrant,
+      handle: (req, res) => void this.handle(req, res),
     });
     this.logger.log(`metrics on port ${this.port}`);
-    this.shutdown.register({
-      name: 'api metrics port',
-      phase: ShutdownPhase.Qdrant,
-      close: () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-    });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
