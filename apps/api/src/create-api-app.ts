@@ -23,6 +23,8 @@ export async function createApiApp(
   server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
   server.headersTimeout = config.http.headersTimeoutMs;
   server.requestTimeout = config.http.requestTimeoutMs;
+  // Node checks those deadlines on this interval (30 s by default); read when listening starts.
+  (server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = 1_000;
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   // No ETag hashing of every JSON answer: the API's answers are live state, never revalidated.
   app.set('etag', false);

@@ -1,5 +1,6 @@
 import { createTestDatabase, TestDatabase } from '@quarry/testing';
 import * as http from 'node:http';
+import { connect } from 'node:net';
 import { Client } from 'pg';
 import { apiTestEnv, dropQueuePrefix, uniqueQueuePrefix } from './support/api-harness';
 import { HttpResult, httpRequest, isProblem } from './support/http-client';
@@ -136,6 +137,8 @@ describe('api: hostile input', () => {
         RATE_LIMIT_AUTH_FAILURES_PER_MIN: '5',
         RATE_LIMIT_SEARCHES_PER_MIN: String(SEARCHES_PER_MIN),
         SSE_MAX_STREAMS_PER_KEY: '2',
+        HTTP_HEADERS_TIMEOUT_MS: '1500',
+        HTTP_REQUEST_TIMEOUT_MS: '3000',
       }),
     );
     baseUrl = `http://127.0.0.1:${port}`;
@@ -463,6 +466,30 @@ describe('api: hostile input', () => {
   it('answers an unknown route with a 404 and logs its query without values', async () => {
     const res = await httpRequest(baseUrl, `/no-such-route?q=${MARKER}`);
     expect(isProblem(res, 404)).toBe(true);
+  });
+
+  it.each([
+    ['headers that never end', 'GET /health/live HTTP/1.1\r\nHost: quarry\r\nX-Slow: '],
+    [
+      'a body that never ends',
+      `POST /v1/collections HTTP/1.1\r\nHost: quarry\r\nAuthorization: Bearer ${DEV_KEY}\r\n` +
+        'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"name":',
+    ],
+  ])('cuts off a client that sends %s', async (_what, start) => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(baseUrl).port), '127.0.0.1', () => socket.write(start));
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+      socket.on('close', () => resolve(received));
+      socket.on('error', reject);
+      // Far above the configured deadlines: only a server that never cuts it off fails here.
+      setTimeout(() => {
+        socket.destroy();
+        reject(new Error('the api kept the connection open'));
+      }, 30_000);
+    });
+    expect(answer.startsWith('HTTP/1.1 408')).toBe(true);
+    await expectLive();
   });
 
   it('serves no metrics on the public port', async () => {
