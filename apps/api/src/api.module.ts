@@ -19,7 +19,7 @@ import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { DocumentEventStreamService } from './documents/document-event-stream.service';
 import { DocumentsController } from './documents/documents.controller';
 import { UploadAdmissionMiddleware } from './documents/upload-admission.middleware';
-import { AbuseLimitsService } from './limits/abuse-limits.service';
+import { AbuseLimitsModule } from './limits/abuse-limits.module';
 import { MetricsHttpServer } from './metrics/metrics-http.server';
 import { HealthController } from './health/health.controller';
 import { IntegrityApiModule } from './integrity/integrity-api.module';
@@ -44,6 +44,7 @@ export class ApiModule implements NestModule {
           vectorBootstrap: 'when-available',
         }),
         DocumentsModule,
+        AbuseLimitsModule,
         MulterModule.register({
           // Spooled to a temporary file as it arrives (random name, never the client's):
           // memory does not grow with the size or number of uploads being received.
@@ -64,7 +65,6 @@ export class ApiModule implements NestModule {
       providers: [
         HttpDrainService,
         HttpMetricsMiddleware,
-        AbuseLimitsService,
         RequestAuthenticator,
         ApiKeyMiddleware,
         UploadAdmissionMiddleware,

@@ -492,6 +492,22 @@ describe('api: hostile input', () => {
     await expectLive();
   });
 
+  it('counts guessed dashboard passwords against the same per-address budget', async () => {
+    const guess = (n: number) =>
+      httpRequest(baseUrl, '/admin/queues', {
+        headers: {
+          Authorization: `Basic ${Buffer.from(`admin:${MARKER}${n}`).toString('base64')}`,
+          'X-Forwarded-For': '203.0.113.9',
+        },
+      });
+    const statuses: number[] = [];
+    for (let n = 0; n < 5; n++) statuses.push((await guess(n)).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401]);
+    const blocked = await guess(5);
+    expect(isProblem(blocked, 429)).toBe(true);
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
   it('serves no metrics on the public port', async () => {
     expect((await httpRequest(baseUrl, '/metrics')).status).toBe(404);
   });
