@@ -107,12 +107,10 @@ describe('document event stream', () => {
       expect(await redis.pubsub('CHANNELS', `${prefix}:document-events:*`)).toEqual([]);
       expect(Number(await redis.pubsub('NUMPAT'))).toBeGreaterThanOrEqual(1);
       // …and the events still arrive.
-      await stack.app
-        .get(DocumentEventsService)
-        .publish({
-          ...toEvent(await stack.app.get(DocumentsService).get('alice', ids[0])),
-          status: 'failed',
-        });
+      await stack.app.get(DocumentEventsService).publish({
+        ...toEvent(await stack.app.get(DocumentsService).get('alice', ids[0])),
+        status: 'failed',
+      });
       const first = await readings[0];
       expect(first.events.map((e) => JSON.parse(e.data).status)).toEqual(['pending', 'failed']);
     } finally {
