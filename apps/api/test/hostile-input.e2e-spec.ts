@@ -137,6 +137,7 @@ describe('api: hostile input', () => {
         RATE_LIMIT_AUTH_FAILURES_PER_MIN: '5',
         RATE_LIMIT_SEARCHES_PER_MIN: String(SEARCHES_PER_MIN),
         SSE_MAX_STREAMS_PER_KEY: '2',
+        UPLOAD_MAX_CONCURRENT_PER_KEY: '2',
         HTTP_HEADERS_TIMEOUT_MS: '1500',
         HTTP_REQUEST_TIMEOUT_MS: '3000',
       }),
@@ -368,6 +369,39 @@ describe('api: hostile input', () => {
     slow.destroy();
     await expectRefused(res, 503);
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('caps uploads in progress per key with a 429, so slow ones cannot hold the budget', async () => {
+    const slowUpload = (): http.ClientRequest => {
+      const req = http.request(new URL('/v1/documents', baseUrl), {
+        method: 'POST',
+        agent: false,
+        headers: {
+          ...auth,
+          'content-type': 'multipart/form-data; boundary=x',
+          'content-length': '1000',
+        },
+      });
+      req.on('error', () => undefined);
+      req.write('--x\r\n');
+      return req;
+    };
+    const slow = [slowUpload(), slowUpload()];
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      const form = multipart([
+        { name: 'collection_id', value: collectionId },
+        { name: 'file', value: `${MARKER} third`, filename: 'c.txt' },
+      ]);
+      const third = await send(baseUrl, '/v1/documents', {
+        headers: { ...auth, 'content-type': form.type },
+        body: form.body,
+      });
+      await expectRefused(third, 429);
+      expect(Number(third.headers['retry-after'])).toBeGreaterThan(0);
+    } finally {
+      for (const req of slow) req.destroy();
+    }
   });
 
   it('caps concurrent event streams per key with a 429', async () => {

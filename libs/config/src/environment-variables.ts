@@ -267,6 +267,11 @@ export class EnvironmentVariables {
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  UPLOAD_MAX_CONCURRENT_PER_KEY!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
   SSE_MAX_STREAMS_PER_KEY!: number;
 
   /** a stream is closed after this; the client reconnects (SSE `retry`) */

@@ -189,6 +189,7 @@ function toTree(v: EnvironmentVariables, app: AppName): QuarryConfig {
       uploadsPerMin: v.RATE_LIMIT_UPLOADS_PER_MIN,
       searchesPerMin: v.RATE_LIMIT_SEARCHES_PER_MIN,
       authFailuresPerMin: v.RATE_LIMIT_AUTH_FAILURES_PER_MIN,
+      uploadsPerKey: v.UPLOAD_MAX_CONCURRENT_PER_KEY,
       streamsPerKey: v.SSE_MAX_STREAMS_PER_KEY,
       streamMaxMs: v.SSE_MAX_STREAM_MS,
     },

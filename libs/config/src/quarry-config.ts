@@ -59,6 +59,7 @@ export class QuarryConfig {
     uploadsPerMin: number;
     searchesPerMin: number;
     authFailuresPerMin: number;
+    uploadsPerKey: number;
     streamsPerKey: number;
     streamMaxMs: number;
   };

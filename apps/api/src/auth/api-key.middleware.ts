@@ -18,18 +18,21 @@ export class ApiKeyMiddleware implements NestMiddleware {
     private readonly limits: AbuseLimitsService,
   ) {}
 
-  use(req: AuthenticatedRequest, _res: Response, next: NextFunction): void {
+  use(req: AuthenticatedRequest, res: Response, next: NextFunction): void {
     if (!requestPath(req).startsWith('/v1/')) return next();
-    this.admit(req).then(
+    this.admit(req, res).then(
       () => next(),
       (err: unknown) => next(err),
     );
   }
 
-  private async admit(req: AuthenticatedRequest): Promise<void> {
+  private async admit(req: AuthenticatedRequest, res: Response): Promise<void> {
     const principal = await this.authenticator.authenticate(req);
     req.principal = principal;
-    if (isUploadRoute(req)) await this.limits.consume('upload', principal.keyId);
-    else if (isSearchRoute(req)) await this.limits.consume('search', principal.keyId);
+    if (isUploadRoute(req)) {
+      await this.limits.consume('upload', principal.keyId);
+      const release = await this.limits.startUpload(principal.keyId);
+      res.once('close', release);
+    } else if (isSearchRoute(req)) await this.limits.consume('search', principal.keyId);
   }
 }

@@ -71,40 +71,71 @@ export class AbuseLimitsService {
     await this.authFailures?.penalty(address, 1).catch(() => undefined);
   }
 
-  /**
-   * Takes one of the key's concurrent stream slots, or answers 429. The slots live in a
-   * sorted set scored by opening time; a slot older than SSE_MAX_STREAM_MS (the longest a
-   * stream stays open) is dropped, so a process that died cannot hold slots for ever.
-   * Returns the release.
-   */
-  async openStream(keyId: string): Promise<() => void> {
+  /** Takes one of the key's concurrent event-stream slots, or answers 429. Returns the release. */
+  openStream(keyId: string): Promise<() => void> {
     const { streamsPerKey, streamMaxMs } = this.config.limits;
-    if (streamsPerKey === 0) return () => undefined;
-    const key = `${this.config.redis.prefix}:limit:streams:${keyId}`;
+    return this.takeSlot(
+      'streams',
+      keyId,
+      streamsPerKey,
+      streamMaxMs,
+      (max) => `This API key already has ${max} event streams open; close one first.`,
+    );
+  }
+
+  /**
+   * Takes one of the key's concurrent upload slots, or answers 429: one key cannot hold
+   * the whole in-flight byte budget with slow uploads. Returns the release.
+   */
+  startUpload(keyId: string): Promise<() => void> {
+    const { uploadsPerKey } = this.config.limits;
+    return this.takeSlot(
+      'uploads',
+      keyId,
+      uploadsPerKey,
+      this.config.http.requestTimeoutMs + 60_000,
+      (max) => `This API key already has ${max} uploads in progress; wait for one to finish.`,
+    );
+  }
+
+  /**
+   * A concurrency cap held in Redis: a sorted set of slots scored by when they were taken.
+   * A slot older than `holdMs` (longer than anything can hold one) is dropped, so a
+   * process that died cannot keep slots for ever. 0 slots: no cap.
+   */
+  private async takeSlot(
+    kind: string,
+    keyId: string,
+    max: number,
+    holdMs: number,
+    refusal: (max: number) => string,
+  ): Promise<() => void> {
+    if (max === 0) return () => undefined;
+    const key = `${this.config.redis.prefix}:limit:${kind}:${keyId}`;
     const slot = randomUUID();
     const now = Date.now();
-    let open: number;
+    let held: number;
     try {
       const results = await this.redis
         .multi()
-        .zremrangebyscore(key, '-inf', now - streamMaxMs)
+        .zremrangebyscore(key, '-inf', now - holdMs)
         .zadd(key, now, slot)
         .zcard(key)
-        .pexpire(key, streamMaxMs)
+        .pexpire(key, holdMs)
         .exec();
-      open = Number(results?.[2]?.[1] ?? 0);
+      held = Number(results?.[2]?.[1] ?? 0);
     } catch (err) {
-      this.logger.warn(`stream limit not checked: ${String(err)}`);
+      this.logger.warn(`${kind} limit not checked: ${String(err)}`);
       return () => undefined;
     }
     const release = (): void => {
       void this.redis.zrem(key, slot).catch(() => undefined);
     };
-    if (open > streamsPerKey) {
+    if (held > max) {
       release();
       throw new ProblemException(
         HttpStatus.TOO_MANY_REQUESTS,
-        `This API key already has ${streamsPerKey} event streams open; close one first.`,
+        refusal(max),
         {},
         { 'Retry-After': '5' },
       );
