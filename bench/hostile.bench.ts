@@ -436,6 +436,8 @@ const apiSettings = {
   // The honest client stays under its budgets; the attacker's flood does not.
   RATE_LIMIT_UPLOADS_PER_MIN: '100000',
   RATE_LIMIT_SEARCHES_PER_MIN: '100000',
+  // 32 concurrent uploads from one key: the byte budget alone is measured, not the per-key cap.
+  UPLOAD_MAX_CONCURRENT_PER_KEY: '64',
 };
 
 async function main(): Promise<void> {
