@@ -6,6 +6,7 @@ export RUN_DIR LOG_DIR
 export NODE_ENV="${NODE_ENV:-development}"
 export PORT="${PORT:-3000}"
 export WORKER_HTTP_PORT="${WORKER_HTTP_PORT:-3001}"
+export METRICS_PORT="${METRICS_PORT:-3002}"
 export LOG_PRETTY="${LOG_PRETTY:-true}"
 export LOG_LEVEL="${LOG_LEVEL:-info}"
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/quarry}"

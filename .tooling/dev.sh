@@ -63,6 +63,7 @@ cat <<INFO
     OpenAPI      http://127.0.0.1:$PORT/docs
     Dashboard    http://127.0.0.1:$PORT/admin/queues
     Health       http://127.0.0.1:$PORT/health/ready   (worker: http://127.0.0.1:$WORKER_HTTP_PORT/health/ready)
+    Metrics      http://127.0.0.1:$METRICS_PORT/metrics   (worker: http://127.0.0.1:$WORKER_HTTP_PORT/metrics)
     Qdrant       $QDRANT_URL
     API key      $QUARRY_DEV_API_KEY   (development only)
 

@@ -104,16 +104,19 @@ export class BenchStack {
     return child;
   }
 
-  async startApi(extra: Record<string, string> = {}): Promise<{ api: BenchProcess; url: string }> {
+  async startApi(
+    extra: Record<string, string> = {},
+  ): Promise<{ api: BenchProcess; url: string; metricsUrl: string }> {
     const port = await freePort();
+    const metricsPort = await freePort();
     const api = this.spawn(
       'api',
       'apps/api/src/main.js',
-      this.env({ PORT: String(port), ...extra }),
+      this.env({ PORT: String(port), METRICS_PORT: String(metricsPort), ...extra }),
     );
     const url = `http://127.0.0.1:${port}`;
     await api.waitForHttp(`${url}/health/ready`, 90_000);
-    return { api, url };
+    return { api, url, metricsUrl: `http://127.0.0.1:${metricsPort}` };
   }
 
   async startWorker(extra: Record<string, string> = {}): Promise<BenchProcess> {

@@ -102,7 +102,7 @@ describe('deployment configuration against libs/config', () => {
       const env = { ...configMapData(objects), ...secrets };
       for (const app of ['api', 'worker', 'cli'] as const) {
         const config = loadConfig({ app, env });
-        expect(config.http).toEqual({
+        expect(config.http).toMatchObject({
           port: Number(env.PORT),
           workerPort: Number(env.WORKER_HTTP_PORT),
         });

@@ -150,7 +150,10 @@ describe.each(TARGETS)('k8s/%s', (target) => {
         .flatMap((r) => r.ports ?? [])
         .map((x) => x.port)
         .sort((a, b) => a - b);
-    expect(ports('quarry-api-ingress', 'ingress')).toEqual([Number(config(objects).PORT)]);
+    expect(ports('quarry-api-ingress', 'ingress')).toEqual([
+      Number(config(objects).PORT),
+      Number(config(objects).METRICS_PORT),
+    ]);
     expect(ports('quarry-worker-ingress', 'ingress')).toEqual([
       Number(config(objects).WORKER_HTTP_PORT),
     ]);

@@ -14,16 +14,21 @@ export async function createApiApp(
 ): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(
     ApiModule.register({ config, ...extra }),
-    { bufferLogs: true },
+    // Bodies are parsed by JsonBodyMiddleware, after the key is verified.
+    { bufferLogs: true, bodyParser: false },
   );
   app.useLogger(app.get(Logger));
+  // A slow client cannot hold a socket: headers and the whole request have deadlines.
+  const server = app.getHttpServer();
+  server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
+  server.headersTimeout = config.http.headersTimeoutMs;
+  server.requestTimeout = config.http.requestTimeoutMs;
+  // Node checks those deadlines on this interval (30 s by default); read when listening starts.
+  (server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = 1_000;
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   // No ETag hashing of every JSON answer: the API's answers are live state, never revalidated.
   app.set('etag', false);
   app.use(helmet());
-  // Text uploads arrive as JSON: leave room for UPLOAD_MAX_BYTES of text plus its
-  // escaping; the exact limit is checked on the decoded text (413 with the numbers).
-  app.useBodyParser('json', { limit: config.upload.maxBytes * 2 + 64 * 1024 });
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

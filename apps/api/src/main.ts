@@ -7,7 +7,6 @@ async function main(): Promise<void> {
   const { createApiApp } = await import('./create-api-app');
   const app = await createApiApp(config);
   await app.listen(config.http.port, process.env.HOST ?? '0.0.0.0');
-  app.getHttpServer().keepAliveTimeout = 65_000;
 }
 
 main().catch((err: unknown) => {

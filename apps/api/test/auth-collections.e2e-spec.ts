@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { DocumentsStack, startDocumentsStack } from './support/documents-stack';
+import { metricsUrlOf } from './support/api-harness';
 
 describe('auth and collections', () => {
   let stack: DocumentsStack;
@@ -49,9 +50,10 @@ describe('auth and collections', () => {
       expect(res.status).toBe(401);
     });
 
-    it('leaves health, metrics and the OpenAPI document public', async () => {
+    it('leaves health and the OpenAPI document public, and metrics on their own port', async () => {
       expect((await http().get('/health/live')).status).toBe(200);
-      expect((await http().get('/metrics')).status).toBe(200);
+      expect((await http().get('/metrics')).status).toBe(404);
+      expect((await request(metricsUrlOf(stack.app)).get('/metrics')).status).toBe(200);
       expect((await http().get('/docs-json')).status).toBe(200);
     });
   });

@@ -80,7 +80,7 @@ describe('api: database connections killed mid-operation', () => {
   });
 
   it('answers only 200 or a 503 problem while sessions are killed under a stream of requests, then recovers at once', async () => {
-    const before = connectionErrors((await httpRequest(api.baseUrl, '/metrics')).text);
+    const before = connectionErrors((await httpRequest(api.metricsUrl, '/metrics')).text);
     const results: HttpResult[] = [];
     const failures: string[] = [];
     let running = true;
@@ -119,7 +119,7 @@ describe('api: database connections killed mid-operation', () => {
       if (res.status !== 200) expectInterrupted(res);
     }
     // The kills hit statements the api was running, and the api counted them.
-    const after = connectionErrors((await httpRequest(api.baseUrl, '/metrics')).text);
+    const after = connectionErrors((await httpRequest(api.metricsUrl, '/metrics')).text);
     expect(after).toBeGreaterThan(before);
 
     // Recovery: no broken connection is handed out again, no error repeats.

@@ -1,4 +1,7 @@
+import { DocumentEventsService, DocumentsService, toEvent } from '@quarry/documents';
 import { JobQueueService, QueueName } from '@quarry/queue';
+import { TEST_REDIS_URL } from '@quarry/testing';
+import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import request from 'supertest';
 import { DocumentEventStreamService } from '../src/documents/document-event-stream.service';
@@ -87,6 +90,33 @@ describe('document event stream', () => {
       streams.openStreams === before ? true : undefined,
     );
     expect(streams.openStreams).toBe(before);
+  });
+
+  it('serves every stream from one pattern subscription, with no channel of its own', async () => {
+    const ids = await Promise.all([1, 2, 3].map((n) => upload(`shared ${n} ${Date.now()}`)));
+    const redis = new Redis(TEST_REDIS_URL);
+    const readings = ids.map((id) =>
+      readEventStream(url(id), { Authorization: alice }, { timeoutMs: 1_500 }),
+    );
+    try {
+      await waitFor('the streams to open', async () =>
+        streams.openStreams >= 3 ? true : undefined,
+      );
+      const prefix = stack.config.redis.prefix;
+      // No SUBSCRIBE per document: opening a stream costs no Redis command.
+      expect(await redis.pubsub('CHANNELS', `${prefix}:document-events:*`)).toEqual([]);
+      expect(Number(await redis.pubsub('NUMPAT'))).toBeGreaterThanOrEqual(1);
+      // …and the events still arrive.
+      await stack.app.get(DocumentEventsService).publish({
+        ...toEvent(await stack.app.get(DocumentsService).get('alice', ids[0])),
+        status: 'failed',
+      });
+      const first = await readings[0];
+      expect(first.events.map((e) => JSON.parse(e.data).status)).toEqual(['pending', 'failed']);
+    } finally {
+      await Promise.all(readings);
+      redis.disconnect();
+    }
   });
 
   it('takes JSON text uploads far over the usual 100 kB body limit, up to UPLOAD_MAX_BYTES', async () => {

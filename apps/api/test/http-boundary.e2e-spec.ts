@@ -34,13 +34,18 @@ describe('api: problem+json, health, metrics and transactions at the HTTP bounda
   });
 
   it('answers an unknown route with a 404 problem', async () => {
-    const res = await httpRequest(api.baseUrl, '/v1/no-such-thing?x=1');
+    const res = await httpRequest(api.baseUrl, '/no-such-thing?x=1');
     expect(isProblem(res, 404)).toBe(true);
     expect(res.json()).toMatchObject({
       type: 'about:blank',
       title: 'Not Found',
-      instance: '/v1/no-such-thing?x=1',
+      instance: '/no-such-thing?x=1',
     });
+  });
+
+  it('asks for a key before saying whether a /v1 route exists', async () => {
+    const res = await httpRequest(api.baseUrl, '/v1/no-such-thing?x=1');
+    expect(isProblem(res, 401)).toBe(true);
   });
 
   it('answers a malformed JSON body with a 400 problem', async () => {
@@ -87,7 +92,7 @@ describe('api: problem+json, health, metrics and transactions at the HTTP bounda
 
   it('serves Prometheus text with request durations by route and the pool gauges', async () => {
     await httpRequest(api.baseUrl, '/probe/db/hold?ms=1');
-    const res = await httpRequest(api.baseUrl, '/metrics');
+    const res = await httpRequest(api.metricsUrl, '/metrics');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     expect(res.text).toMatch(

@@ -117,7 +117,7 @@ describe('api: the pool under pressure', () => {
     expect(await admin.connections(db.name)).toBeLessThanOrEqual(POOL_MAX);
 
     // The exhaustion is visible to operators, and the api is serving again right after.
-    const metrics = await httpRequest(api.baseUrl, '/metrics');
+    const metrics = await httpRequest(api.metricsUrl, '/metrics');
     const exhausted = /^quarry_db_pool_exhausted_total(?:\{[^}]*\})? (\d+)/m.exec(metrics.text);
     expect(Number(exhausted?.[1])).toBe(rejected.length);
     const after = await httpRequest(api.baseUrl, `/probe/db/hold?ms=${HOLD_MS}`);

@@ -89,6 +89,7 @@ describe('process verbs (make, .tooling/procs.sh)', () => {
       QUARRY_STATE_DIR: path.join(runDir, 'state'),
       PORT: String(await freePort()),
       WORKER_HTTP_PORT: String(await freePort()),
+      METRICS_PORT: String(await freePort()),
       STOP_TIMEOUT: '20',
       READY_TIMEOUT: '120',
     };

@@ -8,6 +8,7 @@ import { createTestDatabase, TestDatabase } from '@quarry/testing';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createApiApp } from '../../api/src/create-api-app';
+import { MetricsHttpServer } from '../../api/src/metrics/metrics-http.server';
 import { WorkerHttpServer } from '../src/http/worker-http.server';
 import { workerModuleFor } from '../src/worker-processors';
 
@@ -118,7 +119,9 @@ describe('metrics: both apps after an ingest', () => {
       if (ingested && counted && samples(workerText, MetricNames.integrityStatus).length > 0) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    const apiText = await (await fetch(`${apiUrl}/metrics`)).text();
+    // The api serves its metrics on METRICS_PORT, not on its public port.
+    const apiMetricsUrl = `http://127.0.0.1:${api.get(MetricsHttpServer).port}`;
+    const apiText = await (await fetch(`${apiMetricsUrl}/metrics`)).text();
     const both = `${apiText}\n${workerText}`;
 
     // every catalogued metric is declared by at least one app

@@ -247,6 +247,84 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(1)
   DOCX_MAX_ENTRIES!: number;
+  /** bytes of uploads the api holds at once; a request past it is a 503 with Retry-After */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  UPLOAD_INFLIGHT_MAX_BYTES!: number;
+
+  /** where multipart uploads are spooled while they arrive (empty: the system's temporary directory) */
+  @IsOptional()
+  @IsString()
+  UPLOAD_TMP_DIR?: string;
+
+  // ── HTTP boundary ─────────────────────────────────────────────────────────
+  /** the api's Prometheus port; /metrics is not served on PORT (0: any free port) */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  METRICS_PORT!: number;
+
+  /** JSON bodies of every route but the text upload (which takes UPLOAD_MAX_BYTES) */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  JSON_BODY_MAX_BYTES!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(2)
+  @Max(1000)
+  JSON_MAX_DEPTH!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  HTTP_HEADERS_TIMEOUT_MS!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  HTTP_REQUEST_TIMEOUT_MS!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  HTTP_KEEP_ALIVE_TIMEOUT_MS!: number;
+
+  // ── Abuse limits (held in Redis, shared by every api replica; 0 turns one off) ──
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  RATE_LIMIT_UPLOADS_PER_MIN!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  RATE_LIMIT_SEARCHES_PER_MIN!: number;
+
+  /** refused credentials per client address and minute before the api stops checking them */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  RATE_LIMIT_AUTH_FAILURES_PER_MIN!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  UPLOAD_MAX_CONCURRENT_PER_KEY!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  SSE_MAX_STREAMS_PER_KEY!: number;
+
+  /** a stream is closed after this; the client reconnects (SSE `retry`) */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  SSE_MAX_STREAM_MS!: number;
 
   // ── Worker and maintenance ────────────────────────────────────────────────
   @Type(() => Number)

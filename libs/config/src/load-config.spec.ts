@@ -132,4 +132,36 @@ describe('loadConfig', () => {
     expect(logged).not.toContain('redispass');
     expect(logged).toContain('db:5432/quarry');
   });
+
+  it('masks credentials in URL query strings and in EMBEDDING_BASE_URL', () => {
+    const config = loadConfig({
+      app: 'api',
+      env: env({
+        DATABASE_URL: 'postgres://db:5432/quarry?user=quarry&password=querypass',
+        QDRANT_URL: 'https://qdrant.example:6333/?api_key=qdrantquery',
+        EMBEDDING_PROVIDER: 'openai',
+        EMBEDDING_BASE_URL: 'https://embeduser:embedpass@embed.example/v1?token=embedtoken',
+      }),
+    });
+    const logged = JSON.stringify(describeConfig(config));
+    for (const secret of ['querypass', 'qdrantquery', 'embedpass', 'embedtoken'])
+      expect(logged).not.toContain(secret);
+    expect(logged).toContain('embed.example');
+  });
+
+  it('refuses the published dashboard passwords in production', () => {
+    expect(() =>
+      loadConfig({
+        app: 'api',
+        env: {
+          NODE_ENV: 'production',
+          DATABASE_URL: 'postgres://db/quarry',
+          REDIS_URL: 'redis://redis:6379',
+          QDRANT_URL: 'http://qdrant:6333',
+          BULL_BOARD_USER: 'admin',
+          BULL_BOARD_PASSWORD: 'change-me',
+        },
+      }),
+    ).toThrow(/BULL_BOARD_PASSWORD is a published default/);
+  });
 });

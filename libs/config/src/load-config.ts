@@ -37,10 +37,14 @@ const KNOWN_KEYS = Object.keys(defaultsFor('development')).concat(
   'QUARRY_DEV_API_KEY',
   'BULL_BOARD_USER',
   'BULL_BOARD_PASSWORD',
+  'UPLOAD_TMP_DIR',
   'QDRANT_URL',
   'DATABASE_URL',
   'REDIS_URL',
 ) as EnvironmentKey[];
+
+/** The dashboard password docker/compose.yml used to default to, and its spellings. */
+const DEFAULT_DASHBOARD_PASSWORDS = ['change-me', 'changeme'];
 
 /** Precedence: explicit options > environment > defaults for NODE_ENV. */
 export function loadConfig(options: LoadConfigOptions): QuarryConfig {
@@ -81,7 +85,7 @@ function describe(error: ValidationError, raw: Record<string, unknown>): string[
   const shown =
     given === undefined
       ? 'not set'
-      : SECRET_KEYS.includes(key)
+      : SECRET_KEYS.includes(key) || key.endsWith('_URL')
         ? `got ${JSON.stringify(maskSecret(String(given)))}`
         : `got ${JSON.stringify(given)}`;
   const constraints = error.constraints ?? {};
@@ -113,6 +117,15 @@ function crossChecks(vars: EnvironmentVariables): string[] {
       'QUARRY_DEV_API_KEY is for development only and is refused when NODE_ENV=production',
     );
   }
+  if (
+    vars.NODE_ENV === 'production' &&
+    vars.BULL_BOARD_PASSWORD &&
+    DEFAULT_DASHBOARD_PASSWORDS.includes(vars.BULL_BOARD_PASSWORD.toLowerCase())
+  ) {
+    problems.push(
+      'BULL_BOARD_PASSWORD is a published default and is refused when NODE_ENV=production',
+    );
+  }
   if (!!vars.BULL_BOARD_USER !== !!vars.BULL_BOARD_PASSWORD) {
     problems.push('BULL_BOARD_USER and BULL_BOARD_PASSWORD must be set together');
   }
@@ -124,7 +137,16 @@ function toTree(v: EnvironmentVariables, app: AppName): QuarryConfig {
     env: v.NODE_ENV,
     app,
     isProduction: v.NODE_ENV === 'production',
-    http: { port: v.PORT, workerPort: v.WORKER_HTTP_PORT },
+    http: {
+      port: v.PORT,
+      workerPort: v.WORKER_HTTP_PORT,
+      metricsPort: v.METRICS_PORT,
+      jsonMaxBytes: v.JSON_BODY_MAX_BYTES,
+      jsonMaxDepth: v.JSON_MAX_DEPTH,
+      headersTimeoutMs: v.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: v.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: v.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    },
     log: { level: v.LOG_LEVEL, pretty: v.LOG_PRETTY },
     db: {
       url: v.DATABASE_URL,
@@ -172,7 +194,19 @@ function toTree(v: EnvironmentVariables, app: AppName): QuarryConfig {
       docxMaxRatio: v.DOCX_MAX_RATIO,
       docxMaxEntries: v.DOCX_MAX_ENTRIES,
     },
-    upload: { maxBytes: v.UPLOAD_MAX_BYTES },
+    upload: {
+      maxBytes: v.UPLOAD_MAX_BYTES,
+      inflightMaxBytes: v.UPLOAD_INFLIGHT_MAX_BYTES,
+      tmpDir: v.UPLOAD_TMP_DIR,
+    },
+    limits: {
+      uploadsPerMin: v.RATE_LIMIT_UPLOADS_PER_MIN,
+      searchesPerMin: v.RATE_LIMIT_SEARCHES_PER_MIN,
+      authFailuresPerMin: v.RATE_LIMIT_AUTH_FAILURES_PER_MIN,
+      uploadsPerKey: v.UPLOAD_MAX_CONCURRENT_PER_KEY,
+      streamsPerKey: v.SSE_MAX_STREAMS_PER_KEY,
+      streamMaxMs: v.SSE_MAX_STREAM_MS,
+    },
     worker: {
       concurrency: v.WORKER_CONCURRENCY,
       ingestMaxAttempts: v.INGEST_MAX_ATTEMPTS,
@@ -194,11 +228,31 @@ function toTree(v: EnvironmentVariables, app: AppName): QuarryConfig {
   });
 }
 
+/** Query parameters whose values are credentials wherever a URL carries them. */
+const SECRET_QUERY_KEYS = [
+  'password',
+  'pass',
+  'pwd',
+  'secret',
+  'token',
+  'key',
+  'api_key',
+  'apikey',
+  'access_token',
+  'auth',
+];
+
 /** Keeps a URL's shape (scheme, host, database) and hides credentials and keys. */
 export function maskSecret(value: string): string {
   try {
     const url = new URL(value);
     if (url.password) url.password = '***';
+    // A user name alone may be a token (https://<token>@host); keep it only beside a password.
+    else if (url.username) url.username = '***';
+    for (const name of [...url.searchParams.keys()]) {
+      if (SECRET_QUERY_KEYS.some((secret) => name.toLowerCase().includes(secret)))
+        url.searchParams.set(name, '***');
+    }
     return url.toString();
   } catch {
     return value.length <= 4 ? '***' : `${value.slice(0, 2)}***`;
@@ -215,6 +269,8 @@ export function describeConfig(config: QuarryConfig): Record<string, unknown> {
   hide('db', 'url', true);
   hide('db', 'readUrl', true);
   hide('redis', 'url', true);
+  hide('qdrant', 'url', true);
+  hide('embedding', 'baseUrl', true);
   hide('qdrant', 'apiKey', false);
   hide('embedding', 'apiKey', false);
   hide('auth', 'devApiKey', false);

@@ -10,7 +10,16 @@ export class QuarryConfig {
   env!: NodeEnv;
   app!: AppName;
   isProduction!: boolean;
-  http!: { port: number; workerPort: number };
+  http!: {
+    port: number;
+    workerPort: number;
+    metricsPort: number;
+    jsonMaxBytes: number;
+    jsonMaxDepth: number;
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+  };
   log!: { level: string; pretty: boolean };
   db!: {
     url: string;
@@ -55,7 +64,16 @@ export class QuarryConfig {
     docxMaxRatio: number;
     docxMaxEntries: number;
   };
-  upload!: { maxBytes: number };
+  upload!: { maxBytes: number; inflightMaxBytes: number; tmpDir?: string };
+  /** per-minute budgets held in Redis (0: off) */
+  limits!: {
+    uploadsPerMin: number;
+    searchesPerMin: number;
+    authFailuresPerMin: number;
+    uploadsPerKey: number;
+    streamsPerKey: number;
+    streamMaxMs: number;
+  };
   worker!: {
     concurrency: number;
     ingestMaxAttempts: number;

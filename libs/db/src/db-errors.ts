@@ -42,6 +42,7 @@ export type DbErrorKind =
   | 'statement-timeout'
   | 'serialization'
   | 'constraint'
+  | 'invalid-value'
   | 'other';
 
 abstract class DbError extends Error {
@@ -111,6 +112,11 @@ export function isConnectionLost(err: unknown): boolean {
   return classifyDbError(err).kind === 'connection-lost';
 }
 
+/** PostgreSQL refused a value the request carried: the client's fault, a 400. */
+export function isInvalidValue(err: unknown): boolean {
+  return classifyDbError(err).kind === 'invalid-value';
+}
+
 export function isTransactionTimeout(err: unknown): err is TransactionTimeoutError {
   return err instanceof TransactionTimeoutError;
 }
@@ -144,6 +150,10 @@ export function classifyDbError(err: unknown): DbErrorClassification {
   if (code === '57014') return { kind: 'statement-timeout', code, retryable: false };
   if (code === '40001' || code === '40P01') return { kind: 'serialization', code, retryable: true };
   if (code && code.startsWith('23')) return { kind: 'constraint', code, retryable: false };
+  // Data exceptions (a NUL in text, an unpaired surrogate in jsonb, an integer out of
+  // range) and program limits (jsonb nested too deep): the value is at fault, not the database.
+  if (code && (code.startsWith('22') || code === '54000' || code === '54001'))
+    return { kind: 'invalid-value', code, retryable: false };
   if (!code && CONNECTION_MESSAGES.some((m) => message.includes(m))) {
     return { kind: 'connection-lost', code, retryable: true };
   }

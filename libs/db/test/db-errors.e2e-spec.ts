@@ -1,5 +1,6 @@
 import {
   classifyDbError,
+  isInvalidValue,
   ConnectionLostError,
   createDataSource,
   isConnectionLost,
@@ -115,5 +116,24 @@ describe('classifyDbError on real driver errors', () => {
     expect(classifyDbError(released).kind).toBe('other');
     const syntax = await failure(ds.query(`SELEC 1`));
     expect(classifyDbError(syntax)).toEqual({ kind: 'other', code: '42601', retryable: false });
+  });
+
+  it("values PostgreSQL cannot hold are the request's fault, not the database's", async () => {
+    const cases: Array<[string, unknown[]]> = [
+      ['SELECT $1::text', ['a\u0000b']],
+      ['SELECT $1::jsonb', ['{"k":"\\u0000"}']],
+      ['SELECT $1::jsonb', ['{"k":"\\ud800"}']],
+      ['SELECT $1::int4', ['99999999999']],
+      ['SELECT $1::uuid', ['not-a-uuid']],
+    ];
+    for (const [sql, params] of cases) {
+      const err = await failure(ds.query(sql, params));
+      expect({ sql, ...classifyDbError(err) }).toMatchObject({
+        sql,
+        kind: 'invalid-value',
+        retryable: false,
+      });
+      expect(isInvalidValue(err)).toBe(true);
+    }
   });
 });

@@ -101,6 +101,12 @@ export class ApiKeysService {
   }
 
   /** The principal for a presented key, or undefined when it is unknown or revoked. */
+  /** True when this key was verified within the cache's lifetime: checking it costs no lookup. */
+  isCached(presented: string): boolean {
+    const cached = this.verified.get(hashApiKey(presented));
+    return !!cached && cached.expiresAt > Date.now();
+  }
+
   async verify(presented: string): Promise<Principal | undefined> {
     const dev = this.config.auth.devApiKey;
     if (dev && !this.config.isProduction && safeEqual(presented, dev)) {

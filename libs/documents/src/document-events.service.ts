@@ -31,6 +31,8 @@ type Listener = (event: DocumentEvent) => void;
 export class DocumentEventsService {
   private readonly logger = new Logger('DocumentEvents');
   private subscriber?: Redis;
+  private subscribed?: Promise<void>;
+  private shutdownRegistered = false;
   private readonly listeners = new Map<string, Set<Listener>>();
 
   constructor(
@@ -51,35 +53,45 @@ export class DocumentEventsService {
     }
   }
 
-  /** Calls `listener` for each event of this document until the returned function is called. */
+  /**
+   * Calls `listener` for each event of this document until the returned function is
+   * called. Every listener of the process shares one pattern subscription on one
+   * connection: opening a stream costs no Redis command.
+   */
   async subscribe(documentId: string, listener: Listener): Promise<() => Promise<void>> {
-    const subscriber = this.ensureSubscriber();
+    await this.ensureSubscribed();
     const channel = this.channel(documentId);
     let set = this.listeners.get(channel);
     if (!set) {
       set = new Set();
       this.listeners.set(channel, set);
-      await subscriber.subscribe(channel);
     }
     set.add(listener);
-    return async () => {
+    return () => {
       const current = this.listeners.get(channel);
       current?.delete(listener);
-      if (current && current.size === 0) {
-        this.listeners.delete(channel);
-        await subscriber.unsubscribe(channel).catch(() => undefined);
-      }
+      if (current && current.size === 0) this.listeners.delete(channel);
+      return Promise.resolve();
     };
   }
 
-  private ensureSubscriber(): Redis {
-    if (this.subscriber) return this.subscriber;
+  private ensureSubscribed(): Promise<void> {
+    this.subscribed ??= this.openSubscriber().catch((err: unknown) => {
+      // Let the next stream try again instead of keeping a failed subscription.
+      this.subscribed = undefined;
+      throw err;
+    });
+    return this.subscribed;
+  }
+
+  private async openSubscriber(): Promise<void> {
+    this.subscriber?.disconnect();
     const subscriber = createRedisConnection(
       this.config.redis.url,
       'client',
       `${this.config.db.applicationName}-events`,
     );
-    subscriber.on('message', (channel: string, message: string) => {
+    subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => {
       const set = this.listeners.get(channel);
       if (!set) return;
       let event: DocumentEvent;
@@ -90,14 +102,24 @@ export class DocumentEventsService {
       }
       for (const listener of set) listener(event);
     });
-    this.shutdown.register({
-      name: 'redis (document events)',
-      phase: ShutdownPhase.Redis,
-      close: () => {
-        subscriber.disconnect();
-      },
-    });
     this.subscriber = subscriber;
-    return subscriber;
+    if (!this.shutdownRegistered) {
+      this.shutdownRegistered = true;
+      this.shutdown.register({
+        name: 'redis (document events)',
+        phase: ShutdownPhase.Redis,
+        close: () => {
+          this.subscriber?.disconnect();
+        },
+      });
+    }
+    await subscriber.psubscribe(`${globEscape(this.config.redis.prefix)}:document-events:*`);
   }
+}
+
+/** A Redis glob matching `text` literally. */
+function globEscape(text: string): string {
+  let out = '';
+  for (const ch of text) out += '*?[]\\'.includes(ch) ? `\\${ch}` : ch;
+  return out;
 }

@@ -7,6 +7,12 @@ import { createHash } from 'node:crypto';
 import { In, MoreThan } from 'typeorm';
 import { rowsOf } from './sql';
 import { DomainError, badInput, conflict, notFound } from './domain-errors';
+import {
+  assertStorableJson,
+  DEFAULT_JSON_MAX_DEPTH,
+  DEFAULT_JSON_MAX_VALUES,
+  jsonShapeProblem,
+} from './storable-json';
 import { DocumentStatusView, DocumentView, toDocumentView, toStatusView } from './document-view';
 
 export interface UploadInput {
@@ -257,6 +263,12 @@ export class DocumentsService {
     return document;
   }
 
+  /** Several documents by id in one read, whoever owns them (callers checked ownership). */
+  async getMany(ids: readonly string[]): Promise<Document[]> {
+    if (ids.length === 0) return [];
+    return this.db.read((m) => m.getRepository(Document).findBy({ id: In([...ids]) }));
+  }
+
   async view(ownerId: string, id: string): Promise<DocumentView> {
     return toDocumentView(await this.get(ownerId, id));
   }
@@ -465,6 +477,11 @@ export function parseMetadata(value: unknown): Record<string, unknown> {
   if (value === undefined || value === null || value === '') return {};
   let parsed = value;
   if (typeof value === 'string') {
+    const problem = jsonShapeProblem(value, {
+      maxDepth: DEFAULT_JSON_MAX_DEPTH,
+      maxValues: DEFAULT_JSON_MAX_VALUES,
+    });
+    if (problem) throw badInput(`metadata ${problem}`);
     try {
       parsed = JSON.parse(value);
     } catch {
@@ -474,6 +491,7 @@ export function parseMetadata(value: unknown): Record<string, unknown> {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw badInput('metadata must be a JSON object');
   }
+  assertStorableJson(parsed, 'metadata');
   if (JSON.stringify(parsed).length > 64 * 1024) throw badInput('metadata must be under 64 KiB');
   return parsed as Record<string, unknown>;
 }

@@ -11,3 +11,4 @@ export * from './reconciler.service';
 export * from './search';
 export * from './integrity.service';
 export * from './operations';
+export * from './storable-json';

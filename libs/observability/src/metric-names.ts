@@ -5,6 +5,8 @@
 export const MetricNames = {
   /** histogram {method, route, status_code} — api and worker HTTP ports */
   httpRequestDuration: 'quarry_http_request_duration_seconds',
+  /** gauge — bytes of uploads the api has admitted and not yet answered */
+  uploadInflightBytes: 'quarry_api_upload_inflight_bytes',
   /** gauge {queue, state: waiting|active|delayed|failed|completed|paused|prioritized} */
   queueJobs: 'quarry_queue_jobs',
   /** gauge {queue} — age of the oldest waiting job */

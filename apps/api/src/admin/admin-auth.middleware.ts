@@ -7,6 +7,7 @@ import { STATUS_CODES } from 'node:http';
 import { readCredentials } from '../auth/bearer-credentials';
 import { BEARER_CHALLENGE } from '../auth/api-key.guard';
 import { PROBLEM_JSON } from '../common/problem-details.filter';
+import { AbuseLimitsService } from '../limits/abuse-limits.service';
 
 export const BASIC_CHALLENGE = 'Basic realm="Quarry admin", charset="UTF-8"';
 
@@ -18,12 +19,17 @@ type Middleware = (req: Request, res: Response, next: NextFunction) => void;
  * Plain Express middleware, because the dashboard is not made of Nest routes and the
  * global guard never sees it.
  */
-export function adminAuthMiddleware(apiKeys: ApiKeysService, config: QuarryConfig): Middleware {
+export function adminAuthMiddleware(
+  apiKeys: ApiKeysService,
+  config: QuarryConfig,
+  limits: AbuseLimitsService,
+): Middleware {
   const user = config.auth.bullBoardUser;
   const password = config.auth.bullBoardPassword;
   return (req, res, next) => {
     const credentials = readCredentials(req.headers);
-    const check = async (): Promise<'ok' | 'unauthorized' | 'forbidden'> => {
+    const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    const verify = async (): Promise<'ok' | 'unauthorized' | 'forbidden'> => {
       if (credentials.scheme === 'bearer') {
         const principal = await apiKeys.verify(credentials.token);
         if (!principal) return 'unauthorized';
@@ -35,6 +41,14 @@ export function adminAuthMiddleware(apiKeys: ApiKeysService, config: QuarryConfi
         return matches ? 'ok' : 'unauthorized';
       }
       return 'unauthorized';
+    };
+    // Guessed dashboard passwords and keys count against the same per-address budget as the api's.
+    const check = async (): Promise<'ok' | 'unauthorized' | 'forbidden'> => {
+      if (credentials.scheme === 'none') return 'unauthorized';
+      await limits.assertAuthAllowed(address);
+      const outcome = await verify();
+      if (outcome === 'unauthorized') await limits.recordAuthFailure(address);
+      return outcome;
     };
     check().then(
       (outcome) => {

@@ -9,6 +9,8 @@ import { Injectable, Module, OnModuleInit } from '@nestjs/common';
 import { QuarryConfig } from '@quarry/config';
 import { ApiKeysService, DocumentsModule } from '@quarry/documents';
 import { JobQueueService } from '@quarry/queue';
+import { AbuseLimitsModule } from '../limits/abuse-limits.module';
+import { AbuseLimitsService } from '../limits/abuse-limits.service';
 import { adminAuthMiddleware } from './admin-auth.middleware';
 import { OfflineExpressAdapter } from './offline-express-adapter';
 
@@ -36,12 +38,12 @@ export class QueueDashboardRegistrar implements OnModuleInit {
   imports: [
     DocumentsModule,
     BullBoardModule.forRootAsync({
-      imports: [DocumentsModule],
-      inject: [ApiKeysService, QuarryConfig],
-      useFactory: (apiKeys: ApiKeysService, config: QuarryConfig) => ({
+      imports: [DocumentsModule, AbuseLimitsModule],
+      inject: [ApiKeysService, QuarryConfig, AbuseLimitsService],
+      useFactory: (apiKeys: ApiKeysService, config: QuarryConfig, limits: AbuseLimitsService) => ({
         route: QUEUE_DASHBOARD_ROUTE,
         adapter: EXPRESS_ADAPTER,
-        middleware: adminAuthMiddleware(apiKeys, config),
+        middleware: adminAuthMiddleware(apiKeys, config, limits),
         boardOptions: { uiConfig: { boardTitle: 'Quarry queues' } },
       }),
     }),

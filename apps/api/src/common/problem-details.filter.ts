@@ -6,8 +6,14 @@ import {
   HttpStatus,
   Logger,
 } from '@nestjs/common';
-import { isConnectionLost, isPoolExhausted, isTransactionTimeout } from '@quarry/db';
+import {
+  isConnectionLost,
+  isInvalidValue,
+  isPoolExhausted,
+  isTransactionTimeout,
+} from '@quarry/db';
 import { DomainError, DomainErrorKind } from '@quarry/documents';
+import { loggablePath } from '@quarry/observability';
 import { QueueUnavailableError } from '@quarry/queue';
 import { VectorStoreUnavailableError } from '@quarry/vector';
 import type { Request, Response } from 'express';
@@ -73,6 +79,14 @@ function isHttpLikeError(value: unknown): value is HttpLikeError {
   );
 }
 
+/** body-parser's messages quote the body; these say what to fix without echoing it. */
+const BODY_ERROR_DETAILS: Record<string, string> = {
+  'entity.too.large': 'The request body is larger than this endpoint accepts.',
+  'entity.parse.failed': 'The request body is not valid JSON.',
+  'encoding.unsupported': 'The request body uses a character set this api does not read.',
+  'charset.unsupported': 'The request body uses a character set this api does not read.',
+};
+
 interface Mapped {
   status: number;
   detail: string;
@@ -98,7 +112,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const mapped = this.map(exception);
     if (mapped.status >= 500) {
       this.logger.error(
-        { err: exception, path: req.originalUrl, status: mapped.status },
+        // The error serializer keeps only type, message, code and stack; the path loses
+        // its query values. Neither a body nor a parameter reaches the line.
+        { err: exception, path: loggablePath(req.originalUrl), status: mapped.status },
         mapped.status === 500 ? 'unhandled error' : mapped.detail,
       );
     }
@@ -116,6 +132,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       ...mapped.extensions,
     };
     for (const [name, value] of Object.entries(mapped.headers ?? {})) res.setHeader(name, value);
+    // A refused request whose body was never read (no key, too large, over budget): close
+    // the connection instead of draining the rest of the body off the socket.
+    if (!req.complete) res.setHeader('Connection', 'close');
     res.status(mapped.status).type(PROBLEM_JSON).send(JSON.stringify(body));
   }
 
@@ -152,10 +171,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (isHttpLikeError(exception)) {
       return {
         status: exception.status,
+        detail: BODY_ERROR_DETAILS[exception.type ?? ''] ?? exception.message,
+      };
+    }
+    if (isInvalidValue(exception)) {
+      return {
+        status: HttpStatus.BAD_REQUEST,
         detail:
-          exception.type === 'entity.too.large'
-            ? 'The request body is larger than this endpoint accepts.'
-            : exception.message,
+          'A value in the request cannot be stored or compared (out of range, a NUL character, ' +
+          'or text that is not valid Unicode). Nothing was changed.',
       };
     }
     if (isPoolExhausted(exception)) {

@@ -135,6 +135,7 @@ export class ChunksQueryDto {
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(2_147_483_647) // PostgreSQL's int4: beyond it the query would fail instead of answering 400
   offset?: number;
 }
 

@@ -35,6 +35,7 @@ import {
   UploadResult,
 } from '@quarry/documents';
 import type { Request, Response } from 'express';
+import { readFile } from 'node:fs/promises';
 import { Principal } from '../auth/principal.decorator';
 import { ResourceIdPipe } from '../common/resource-id.pipe';
 import { contentDisposition } from './content-disposition';
@@ -109,7 +110,9 @@ export class DocumentsController {
       ownerId: principal.ownerId,
       collectionId: fields.collection_id,
       filename: file.originalname,
-      bytes: file.buffer,
+      // Read back from the spool only now, once everything before it has passed; the
+      // admission middleware removes the file when the answer is sent.
+      bytes: await readFile(file.path),
       declaredType: file.mimetype,
       metadata: fields.metadata,
       force: query.force,
@@ -216,7 +219,7 @@ export class DocumentsController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    await this.streams.stream(principal.ownerId, id, req, res);
+    await this.streams.stream(principal, id, req, res);
   }
 
   @Get(':id/chunks')

@@ -5,6 +5,7 @@ import { TestDatabase } from '@quarry/testing';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createApiApp } from '../../src/create-api-app';
+import { MetricsHttpServer } from '../../src/metrics/metrics-http.server';
 import { dropRedisPrefix } from '@quarry/testing';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -61,6 +62,8 @@ export function apiTestConfig(
 export interface RunningApi {
   app: NestExpressApplication;
   baseUrl: string;
+  /** METRICS_PORT's base URL: /metrics is not served on the public port */
+  metricsUrl: string;
   close(): Promise<void>;
 }
 
@@ -76,6 +79,7 @@ export async function startApi(
   return {
     app,
     baseUrl: `http://127.0.0.1:${port}`,
+    metricsUrl: metricsUrlOf(app),
     async close() {
       if (closed) return;
       closed = true;
@@ -86,3 +90,8 @@ export async function startApi(
 
 /** Deletes every Redis key under a test file's prefix. */
 export const dropQueuePrefix = (prefix: string): Promise<number> => dropRedisPrefix(prefix);
+
+/** Where this api serves Prometheus metrics (METRICS_PORT, a free port in tests). */
+export function metricsUrlOf(app: NestExpressApplication): string {
+  return `http://127.0.0.1:${app.get(MetricsHttpServer).port}`;
+}

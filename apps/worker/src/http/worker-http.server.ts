@@ -7,10 +7,11 @@ import {
   MetricsService,
   ShutdownCoordinator,
   ShutdownPhase,
+  startPlainHttpServer,
 } from '@quarry/observability';
 import { QueueHealthIndicator } from '@quarry/queue';
 import { VectorHealthIndicator } from '@quarry/vector';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Histogram } from 'prom-client';
 
 /**
@@ -44,23 +45,15 @@ export class WorkerHttpServer implements OnApplicationBootstrap {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const server = createServer((req, res) => void this.handle(req, res));
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.config.http.workerPort, process.env.HOST ?? '0.0.0.0', () => resolve());
-    });
-    this.logger.log(`health and metrics on port ${this.port}`);
-    this.shutdown.register({
+    this.server = await startPlainHttpServer({
       name: 'worker http port',
+      port: this.config.http.workerPort,
+      shutdown: this.shutdown,
       // Last to close before the pools, so probes keep answering (503) while jobs drain.
       phase: ShutdownPhase.Qdrant,
-      close: () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
+      handle: (req, res) => void this.handle(req, res),
     });
+    this.logger.log(`health and metrics on port ${this.port}`);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
