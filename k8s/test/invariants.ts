@@ -171,7 +171,30 @@ export const invariants: Record<string, (objects: K8sObject[]) => string[]> = {
     const [c] = api ? podSpecOf(api).containers : [];
     return c && preStopSleepSeconds(c) > 0 ? [] : ['Deployment/quarry-api: no preStop sleep'];
   },
+
+  "a worker's memory limit holds its heap and every extraction thread's": (objects) => {
+    const worker = find(objects, 'Deployment', 'quarry-worker');
+    const [c] = worker ? podSpecOf(worker).containers : [];
+    if (!c) return ['Deployment/quarry-worker: not rendered'];
+    const heap = Number(/--max-old-space-size=(\d+)/.exec(envValue(objects, c, 'NODE_OPTIONS') ?? '')?.[1]);
+    const threads = Number(envValue(objects, c, 'EXTRACT_THREADS') ?? 2);
+    const threadHeap = Number(envValue(objects, c, 'EXTRACT_MAX_HEAP_MB') ?? 512);
+    const limit = mebibytes(c.resources?.limits?.memory);
+    const needed = heap + threads * threadHeap + NATIVE_HEADROOM_MB;
+    return needed <= limit
+      ? []
+      : [
+          `${id(worker as K8sObject, c)}: heap ${heap} MB + ${threads} × ${threadHeap} MB extraction + ${NATIVE_HEADROOM_MB} MB exceed its ${limit} MiB limit`,
+        ];
+  },
 };
+
+const mebibytes = (quantity: string | undefined): number => {
+  const m = /^(\d+)(Mi|Gi)$/.exec(quantity ?? '');
+  return m ? Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1) : NaN;
+};
+/** What the process may hold besides its heaps: code, buffers of the running jobs, the driver. */
+const NATIVE_HEADROOM_MB = 256;
 
 export function invariantViolations(objects: K8sObject[]): string[] {
   return Object.values(invariants).flatMap((check) => check(objects));
