@@ -37,6 +37,31 @@ class ConnectionUrl implements ValidatorConstraintInterface {
   }
 }
 
+@ValidatorConstraint({ name: 'hostPortList' })
+class HostPortList implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value === 'string' && parseHostPortList(value) !== undefined;
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    return `${args.property} must be a comma-separated list of host:port (e.g. sentinel-0:26379,sentinel-1:26379)`;
+  }
+}
+
+/** `a:26379, b:26379` → addresses; undefined when any entry is not host:port. */
+export function parseHostPortList(value: string): { host: string; port: number }[] | undefined {
+  const entries = value.split(',').map((entry) => entry.trim());
+  const parsed = entries.map((entry) => {
+    const colon = entry.lastIndexOf(':');
+    const host = entry.slice(0, colon).replace(/^\[|\]$/g, '');
+    const port = Number(entry.slice(colon + 1));
+    const valid =
+      colon > 0 && host.length > 0 && Number.isInteger(port) && port > 0 && port < 65536;
+    return valid ? { host, port } : undefined;
+  });
+  return parsed.every((p) => p !== undefined) ? parsed : undefined;
+}
+
 const toBoolean = ({ value }: { value: unknown }): unknown => {
   if (typeof value !== 'string') return value;
   const v = value.trim().toLowerCase();
@@ -127,6 +152,11 @@ export class EnvironmentVariables {
   @IsBoolean()
   DB_MIGRATIONS_RUN!: boolean;
 
+  /** false behind PgBouncer in pool_mode=transaction: nothing session-bound */
+  @Transform(toBoolean)
+  @IsBoolean()
+  DB_PREPARED_STATEMENTS!: boolean;
+
   // ── Redis / queues ────────────────────────────────────────────────────────
   @Validate(ConnectionUrl, ['redis', 'rediss'])
   REDIS_URL!: string;
@@ -134,6 +164,36 @@ export class EnvironmentVariables {
   @IsString()
   @MinLength(1)
   QUEUE_PREFIX!: string;
+
+  /** when set, the primary is found through these sentinels (REDIS_URL's host is not used) */
+  @IsOptional()
+  @Validate(HostPortList)
+  REDIS_SENTINELS?: string;
+
+  @IsString()
+  @MinLength(1)
+  REDIS_SENTINEL_NAME!: string;
+
+  @IsOptional()
+  @IsString()
+  REDIS_SENTINEL_PASSWORD?: string;
+
+  /** an ACL user; wins over the one in REDIS_URL */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  REDIS_USERNAME?: string;
+
+  /** wins over the password in REDIS_URL, so the URL can live in a ConfigMap */
+  @IsOptional()
+  @IsString()
+  REDIS_PASSWORD?: string;
+
+  /** a private CA (PEM file) for rediss:// */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  REDIS_TLS_CA_FILE?: string;
 
   // ── Qdrant ────────────────────────────────────────────────────────────────
   @Validate(ConnectionUrl, ['http', 'https'])
@@ -280,6 +340,8 @@ export const SECRET_KEYS: readonly EnvironmentKey[] = [
   'DATABASE_URL',
   'DATABASE_READ_URL',
   'REDIS_URL',
+  'REDIS_PASSWORD',
+  'REDIS_SENTINEL_PASSWORD',
   'QDRANT_API_KEY',
   'EMBEDDING_API_KEY',
   'QUARRY_DEV_API_KEY',

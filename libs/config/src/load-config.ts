@@ -6,6 +6,7 @@ import {
   EnvironmentVariables,
   NODE_ENVS,
   NodeEnv,
+  parseHostPortList,
   SECRET_KEYS,
 } from './environment-variables';
 import { AppName, QuarryConfig } from './quarry-config';
@@ -40,6 +41,11 @@ const KNOWN_KEYS = Object.keys(defaultsFor('development')).concat(
   'QDRANT_URL',
   'DATABASE_URL',
   'REDIS_URL',
+  'REDIS_SENTINELS',
+  'REDIS_SENTINEL_PASSWORD',
+  'REDIS_USERNAME',
+  'REDIS_PASSWORD',
+  'REDIS_TLS_CA_FILE',
 ) as EnvironmentKey[];
 
 /** Precedence: explicit options > environment > defaults for NODE_ENV. */
@@ -113,6 +119,9 @@ function crossChecks(vars: EnvironmentVariables): string[] {
       'QUARRY_DEV_API_KEY is for development only and is refused when NODE_ENV=production',
     );
   }
+  if (vars.REDIS_TLS_CA_FILE && !vars.REDIS_URL.startsWith('rediss://')) {
+    problems.push('REDIS_TLS_CA_FILE needs TLS: REDIS_URL must start with rediss://');
+  }
   if (!!vars.BULL_BOARD_USER !== !!vars.BULL_BOARD_PASSWORD) {
     problems.push('BULL_BOARD_USER and BULL_BOARD_PASSWORD must be set together');
   }
@@ -139,8 +148,18 @@ function toTree(v: EnvironmentVariables, app: AppName): QuarryConfig {
       transactionTimeoutMs: v.DB_TRANSACTION_TIMEOUT_MS,
       slowQueryMs: v.DB_SLOW_QUERY_MS,
       migrationsRun: v.DB_MIGRATIONS_RUN,
+      preparedStatements: v.DB_PREPARED_STATEMENTS,
     },
-    redis: { url: v.REDIS_URL, prefix: v.QUEUE_PREFIX },
+    redis: {
+      url: v.REDIS_URL,
+      prefix: v.QUEUE_PREFIX,
+      sentinels: v.REDIS_SENTINELS ? parseHostPortList(v.REDIS_SENTINELS) : undefined,
+      sentinelName: v.REDIS_SENTINEL_NAME,
+      sentinelPassword: v.REDIS_SENTINEL_PASSWORD,
+      username: v.REDIS_USERNAME,
+      password: v.REDIS_PASSWORD,
+      tlsCaFile: v.REDIS_TLS_CA_FILE,
+    },
     qdrant: {
       url: v.QDRANT_URL,
       apiKey: v.QDRANT_API_KEY,
@@ -201,6 +220,8 @@ export function describeConfig(config: QuarryConfig): Record<string, unknown> {
   hide('db', 'url', true);
   hide('db', 'readUrl', true);
   hide('redis', 'url', true);
+  hide('redis', 'password', false);
+  hide('redis', 'sentinelPassword', false);
   hide('qdrant', 'apiKey', false);
   hide('embedding', 'apiKey', false);
   hide('auth', 'devApiKey', false);

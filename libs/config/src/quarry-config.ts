@@ -25,8 +25,19 @@ export class QuarryConfig {
     transactionTimeoutMs: number;
     slowQueryMs: number;
     migrationsRun: boolean;
+    preparedStatements: boolean;
   };
-  redis!: { url: string; prefix: string };
+  /** shaped as libs/queue's RedisEndpoint, plus the key prefix */
+  redis!: {
+    url: string;
+    prefix: string;
+    sentinels?: { host: string; port: number }[];
+    sentinelName: string;
+    sentinelPassword?: string;
+    username?: string;
+    password?: string;
+    tlsCaFile?: string;
+  };
   qdrant!: {
     url: string;
     apiKey?: string;

@@ -42,8 +42,7 @@ export class CoreModule {
         TerminusModule,
         DbModule.forRoot(config.db),
         QueueModule.forRoot({
-          url: config.redis.url,
-          prefix: config.redis.prefix,
+          ...config.redis,
           role: options.queueRole,
           ingestMaxAttempts: config.worker.ingestMaxAttempts,
           cleanupMaxAttempts: config.worker.cleanupMaxAttempts,

@@ -75,7 +75,7 @@ export class DocumentEventsService {
   private ensureSubscriber(): Redis {
     if (this.subscriber) return this.subscriber;
     const subscriber = createRedisConnection(
-      this.config.redis.url,
+      this.config.redis,
       'client',
       `${this.config.db.applicationName}-events`,
     );

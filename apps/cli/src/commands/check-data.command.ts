@@ -109,7 +109,7 @@ async function openDependencies(config: QuarryConfig): Promise<Dependencies> {
     initializing.then((ds) => ds.destroy()).catch(() => undefined);
   }
 
-  const redis = createRedisConnection(config.redis.url, 'client', 'quarry-cli-check-data');
+  const redis = createRedisConnection(config.redis, 'client', 'quarry-cli-check-data');
   const queues = new Map<QueueName, Queue>(
     ALL_QUEUES.map((name) => [
       name,
