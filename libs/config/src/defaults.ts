@@ -20,6 +20,8 @@ const common: Defaults = {
   REDIS_SENTINEL_NAME: 'mymaster',
   QDRANT_COLLECTION: 'quarry_chunks',
   QDRANT_TIMEOUT_MS: 10_000,
+  QDRANT_QUANTIZATION: 'none',
+  QDRANT_WRITE_ORDERING: 'medium',
   EMBEDDING_PROVIDER: 'hashing',
   EMBEDDING_MODEL: 'hashing-v1',
   EMBEDDING_DIM: 384,

@@ -212,6 +212,59 @@ export class EnvironmentVariables {
   @Min(100)
   QDRANT_TIMEOUT_MS!: number;
 
+  // Collection layout: unset keeps Qdrant's default; checked against an existing collection.
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  QDRANT_SHARD_NUMBER?: number;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  QDRANT_REPLICATION_FACTOR?: number;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  QDRANT_WRITE_CONSISTENCY_FACTOR?: number;
+
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  QDRANT_ON_DISK_VECTORS?: boolean;
+
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  QDRANT_ON_DISK_PAYLOAD?: boolean;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0) // 0 turns the HNSW graph off (Qdrant's multitenancy recipe builds it per tenant)
+  @Max(128)
+  QDRANT_HNSW_M?: number;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(4)
+  @Max(4096)
+  QDRANT_HNSW_EF_CONSTRUCT?: number;
+
+  @IsIn(['none', 'scalar'])
+  QDRANT_QUANTIZATION!: 'none' | 'scalar';
+
+  /** how replicas order concurrent writes to the same points */
+  @IsIn(['weak', 'medium', 'strong'])
+  QDRANT_WRITE_ORDERING!: 'weak' | 'medium' | 'strong';
+
   // ── Pipeline ──────────────────────────────────────────────────────────────
   @IsIn(['hashing', 'openai'])
   EMBEDDING_PROVIDER!: 'hashing' | 'openai';

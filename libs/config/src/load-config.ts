@@ -46,6 +46,13 @@ const KNOWN_KEYS = Object.keys(defaultsFor('development')).concat(
   'REDIS_USERNAME',
   'REDIS_PASSWORD',
   'REDIS_TLS_CA_FILE',
+  'QDRANT_SHARD_NUMBER',
+  'QDRANT_REPLICATION_FACTOR',
+  'QDRANT_WRITE_CONSISTENCY_FACTOR',
+  'QDRANT_ON_DISK_VECTORS',
+  'QDRANT_ON_DISK_PAYLOAD',
+  'QDRANT_HNSW_M',
+  'QDRANT_HNSW_EF_CONSTRUCT',
 ) as EnvironmentKey[];
 
 /** Precedence: explicit options > environment > defaults for NODE_ENV. */
@@ -122,6 +129,15 @@ function crossChecks(vars: EnvironmentVariables): string[] {
   if (vars.REDIS_TLS_CA_FILE && !vars.REDIS_URL.startsWith('rediss://')) {
     problems.push('REDIS_TLS_CA_FILE needs TLS: REDIS_URL must start with rediss://');
   }
+  if (
+    vars.QDRANT_WRITE_CONSISTENCY_FACTOR !== undefined &&
+    vars.QDRANT_WRITE_CONSISTENCY_FACTOR > (vars.QDRANT_REPLICATION_FACTOR ?? 1)
+  ) {
+    problems.push(
+      `QDRANT_WRITE_CONSISTENCY_FACTOR (${vars.QDRANT_WRITE_CONSISTENCY_FACTOR}) must not exceed ` +
+        `QDRANT_REPLICATION_FACTOR (${vars.QDRANT_REPLICATION_FACTOR ?? 1}): no write could succeed`,
+    );
+  }
   if (!!vars.BULL_BOARD_USER !== !!vars.BULL_BOARD_PASSWORD) {
     problems.push('BULL_BOARD_USER and BULL_BOARD_PASSWORD must be set together');
   }
@@ -166,6 +182,18 @@ function toTree(v: EnvironmentVariables, app: AppName): QuarryConfig {
       collection: v.QDRANT_COLLECTION,
       dimension: v.EMBEDDING_DIM,
       timeoutMs: v.QDRANT_TIMEOUT_MS,
+      collectionSettings: {
+        shardNumber: v.QDRANT_SHARD_NUMBER,
+        replicationFactor: v.QDRANT_REPLICATION_FACTOR,
+        writeConsistencyFactor: v.QDRANT_WRITE_CONSISTENCY_FACTOR,
+        onDiskVectors: v.QDRANT_ON_DISK_VECTORS,
+        onDiskPayload: v.QDRANT_ON_DISK_PAYLOAD,
+        hnswM: v.QDRANT_HNSW_M,
+        hnswEfConstruct: v.QDRANT_HNSW_EF_CONSTRUCT,
+        // 'none' is Qdrant's own default: compared only when asked for.
+        quantization: v.QDRANT_QUANTIZATION === 'none' ? undefined : v.QDRANT_QUANTIZATION,
+      },
+      writeOrdering: v.QDRANT_WRITE_ORDERING,
     },
     embedding: {
       provider: v.EMBEDDING_PROVIDER,

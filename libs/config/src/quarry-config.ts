@@ -44,6 +44,18 @@ export class QuarryConfig {
     collection: string;
     dimension: number;
     timeoutMs: number;
+    /** shaped as libs/vector's VectorCollectionSettings; unset fields keep Qdrant's defaults */
+    collectionSettings: {
+      shardNumber?: number;
+      replicationFactor?: number;
+      writeConsistencyFactor?: number;
+      onDiskVectors?: boolean;
+      onDiskPayload?: boolean;
+      hnswM?: number;
+      hnswEfConstruct?: number;
+      quantization?: 'scalar';
+    };
+    writeOrdering: 'weak' | 'medium' | 'strong';
   };
   embedding!: {
     provider: 'hashing' | 'openai';

@@ -52,11 +52,7 @@ export class CoreModule {
           ? []
           : [
               VectorModule.forRoot({
-                url: config.qdrant.url,
-                apiKey: config.qdrant.apiKey,
-                collection: config.qdrant.collection,
-                dimension: config.qdrant.dimension,
-                timeoutMs: config.qdrant.timeoutMs,
+                ...config.qdrant,
                 bootstrap: options.vectorBootstrap ?? true,
               }),
             ]),

@@ -123,11 +123,7 @@ async function openDependencies(config: QuarryConfig): Promise<Dependencies> {
   });
 
   const vectors = new QdrantGateway({
-    url: config.qdrant.url,
-    apiKey: config.qdrant.apiKey,
-    collection: config.qdrant.collection,
-    dimension: config.qdrant.dimension,
-    timeoutMs: config.qdrant.timeoutMs,
+    ...config.qdrant,
     bootstrap: false,
     healthTimeoutMs: 2_000,
     retry: { attempts: 2 },
