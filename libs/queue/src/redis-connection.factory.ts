@@ -90,5 +90,8 @@ export function createRedisConnection(
   const redis = new Redis(options);
   // An unhandled 'error' event would crash the process; reconnects are handled above.
   redis.on('error', () => undefined);
+  // QUIT ends the primary's connection but not the failover detector's subscriptions to
+  // the sentinels, which would reconnect forever; disconnect() ends those too.
+  if (options.sentinels) redis.once('end', () => redis.disconnect());
   return redis;
 }

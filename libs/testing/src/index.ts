@@ -1,3 +1,5 @@
 export * from './qdrant-test-server';
 export * from './database';
 export * from './redis';
+export * from './free-port';
+export * from './redis-sentinel-cluster';
