@@ -1,7 +1,22 @@
 #!/usr/bin/env bash
 # Starts the machine's PostgreSQL and Redis when they are not answering. Used by CI and
 # `make dev`; a DATABASE_URL/REDIS_URL pointing elsewhere is left alone by the callers.
+# Also installs the servers the e2e tests start themselves (PgBouncer, Redis Sentinel).
 set -euo pipefail
+
+# Debian packages the e2e suite spawns on spare ports: skipped when already present.
+missing=()
+[ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
+command -v redis-sentinel >/dev/null 2>&1 || missing+=(redis-sentinel)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing ${missing[*]}" >&2
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+  # The packages start system-wide services we do not use; the tests start their own.
+  for service in pgbouncer redis-sentinel; do
+    service "$service" stop >/dev/null 2>&1 || true
+  done
+fi
 
 pg_up() { pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; }
 redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }

@@ -3,3 +3,4 @@ export * from './database';
 export * from './redis';
 export * from './free-port';
 export * from './redis-sentinel-cluster';
+export * from './pgbouncer';

@@ -59,11 +59,19 @@ export class ReconcileStack {
     private qdrantUrl: string,
     readonly redisUrl: string,
     readonly overrides: ConfigOverrides,
+    /** what the apps connect to: the test database, or a pooler in front of it */
+    readonly databaseUrl: string,
   ) {}
 
   static async start(
     name: string,
-    options: { qdrantUrl?: string; redisUrl?: string; overrides?: ConfigOverrides } = {},
+    options: {
+      qdrantUrl?: string;
+      redisUrl?: string;
+      overrides?: ConfigOverrides;
+      /** routes the apps' connections, e.g. through PgBouncer */
+      databaseVia?: (directUrl: string) => string;
+    } = {},
   ): Promise<ReconcileStack> {
     const suffix = randomBytes(4).toString('hex');
     const db = await createTestDatabase(`rec_${name}`);
@@ -74,6 +82,7 @@ export class ReconcileStack {
       options.qdrantUrl ?? process.env.QDRANT_URL ?? 'http://127.0.0.1:6333',
       options.redisUrl ?? REDIS_URL,
       options.overrides ?? {},
+      options.databaseVia?.(db.url) ?? db.url,
     );
     stack.config = stack.configFor('api');
     try {
@@ -108,7 +117,7 @@ export class ReconcileStack {
   env(extra: ConfigOverrides = {}): Record<string, string> {
     const all: ConfigOverrides = {
       NODE_ENV: 'test',
-      DATABASE_URL: this.db.url,
+      DATABASE_URL: this.databaseUrl,
       REDIS_URL: this.redisUrl,
       QUEUE_PREFIX: this.prefix,
       QDRANT_URL: this.qdrantUrl,
