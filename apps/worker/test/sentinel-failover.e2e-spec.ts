@@ -3,10 +3,11 @@ import { FAST_MAINTENANCE, ReconcileStack, sampleText, waitFor } from './support
 
 /**
  * Redis behind Sentinel (the machine's redis-server and redis-sentinel: a primary, a
- * replica, three sentinels) fails over twice while 40 documents are being ingested and
- * 16 deleted. Queues, workers, progress events and the reconciler reach Redis only
- * through the sentinels, so every document still ends where its client asked, with
- * check-data healthy and not one document lost.
+ * replica, three sentinels) fails over while documents are being ingested and deleted:
+ * twice on request (SENTINEL FAILOVER), then once because the primary is killed. Queues,
+ * workers, progress events and the reconciler reach Redis only through the sentinels, so
+ * every document still ends where its client asked, with check-data healthy and not one
+ * document lost.
  */
 describe('Redis Sentinel failover mid-flight', () => {
   let cluster: RedisSentinelCluster;
@@ -32,6 +33,37 @@ describe('Redis Sentinel failover mid-flight', () => {
     await stack?.close();
     await cluster?.stop();
   });
+
+  /** Every kept document completed, every deleted one deleted, check-data healthy. */
+  async function expectConverged(kept: string[], deleted: string[]): Promise<void> {
+    await waitFor(
+      'every document in its terminal state',
+      async () => {
+        const rows = await stack.query<{ id: string; status: string }>(
+          `SELECT id::text AS id, status FROM documents WHERE id = ANY($1::uuid[])`,
+          [[...kept, ...deleted]],
+        );
+        const status = new Map(rows.map((r) => [r.id, r.status]));
+        return kept.every((id) => status.get(id) === 'completed') &&
+          deleted.every((id) => status.get(id) === 'deleted')
+          ? true
+          : undefined;
+      },
+      90_000,
+      500,
+    );
+
+    const report = await stack.integrity.check();
+    expect(report.findings.filter((f) => f.count > 0)).toEqual([]);
+    expect(report.overall).toBe('healthy');
+    for (const id of deleted) expect(await stack.vectors.countByDocument(id)).toBe(0);
+    for (const id of kept) {
+      const { generation } = await stack.status(id);
+      expect(await stack.vectors.countByDocument(id, { generation })).toBe(
+        await stack.chunkRows(id),
+      );
+    }
+  }
 
   it('loses no document: survivors completed, deleted ones deleted, check-data healthy', async () => {
     const kept: string[] = [];
@@ -69,34 +101,35 @@ describe('Redis Sentinel failover mid-flight', () => {
     expect(primaries[0]).not.toBe(firstPrimary);
     expect(primaries[1]).toBe(firstPrimary);
 
-    await waitFor(
-      'every document in its terminal state',
-      async () => {
-        const rows = await stack.query<{ id: string; status: string }>(
-          `SELECT id::text AS id, status FROM documents WHERE id = ANY($1::uuid[])`,
-          [[...kept, ...deleted]],
-        );
-        const status = new Map(rows.map((r) => [r.id, r.status]));
-        return kept.every((id) => status.get(id) === 'completed') &&
-          deleted.every((id) => status.get(id) === 'deleted')
-          ? true
-          : undefined;
-      },
-      90_000,
-      500,
-    );
-
-    const report = await stack.integrity.check();
-    expect(report.findings.filter((f) => f.count > 0)).toEqual([]);
-    expect(report.overall).toBe('healthy');
-    for (const id of deleted) expect(await stack.vectors.countByDocument(id)).toBe(0);
-    for (const id of kept) {
-      const { generation } = await stack.status(id);
-      expect(await stack.vectors.countByDocument(id, { generation })).toBe(
-        await stack.chunkRows(id),
-      );
-    }
+    await expectConverged(kept, deleted);
     // The queues live on the primary the sentinels name now.
+    expect(await cluster.countKeys(stack.prefix)).toBeGreaterThan(0);
+  });
+
+  it('loses no document when the primary is killed mid-flight', async () => {
+    const before = await cluster.primaryPort();
+    const ids = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        stack.upload(sampleText(`killed-${i}`, 2 + (i % 4)), `k-${i}.txt`),
+      ),
+    );
+    const deleted = ids.filter((_, i) => i % 5 === 1 || i % 5 === 3);
+    const kept = ids.filter((id) => !deleted.includes(id));
+    const deletions = Promise.all(
+      deleted.map(async (id, i) => {
+        await new Promise((resolve) => setTimeout(resolve, (i % 4) * 50));
+        // Accepted or not, the intention is in PostgreSQL before Redis is asked.
+        await stack.documents.delete(stack.ownerId, id);
+      }),
+    );
+    const [{ n: inFlight }] = await stack.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM documents WHERE status IN ('pending', 'processing', 'deleting')`,
+    );
+    const after = await cluster.killPrimary();
+    await deletions;
+    expect(inFlight).toBeGreaterThan(0);
+    expect(after).not.toBe(before);
+    await expectConverged(kept, deleted);
     expect(await cluster.countKeys(stack.prefix)).toBeGreaterThan(0);
   });
 });

@@ -15,6 +15,7 @@ const HOST = '127.0.0.1';
 export class RedisSentinelCluster {
   readonly masterName = 'quarry-test';
   private readonly children: ChildProcess[] = [];
+  private readonly servers = new Map<number, ChildProcess>();
 
   private constructor(
     private readonly dir: string,
@@ -29,13 +30,19 @@ export class RedisSentinelCluster {
     const cluster = new RedisSentinelCluster(dir, redisPorts, sentinelPorts);
     try {
       const [primary, replica] = redisPorts;
-      await cluster.spawnReady('redis-server', cluster.redisArgs(primary));
-      await cluster.spawnReady('redis-server', [
-        ...cluster.redisArgs(replica),
-        '--replicaof',
-        HOST,
-        String(primary),
-      ]);
+      cluster.servers.set(
+        primary,
+        await cluster.spawnReady('redis-server', cluster.redisArgs(primary)),
+      );
+      cluster.servers.set(
+        replica,
+        await cluster.spawnReady('redis-server', [
+          ...cluster.redisArgs(replica),
+          '--replicaof',
+          HOST,
+          String(primary),
+        ]),
+      );
       await cluster.waitFor('the replica to sync', async () => {
         const info = await cluster.command(replica, (r) => r.info('replication'));
         return /master_link_status:up/.test(info);
@@ -92,25 +99,57 @@ export class RedisSentinelCluster {
    * and every sentinel says so. Returns the new primary's port.
    */
   async failover(): Promise<number> {
+    const after = this.otherThan(await this.primaryPort());
+    // Right after a failover the demoted server is not yet a replica the sentinels would
+    // promote (NOGOODSLAVE): ask again until one accepts.
+    await this.waitFor('a sentinel to accept the failover', async () => {
+      await this.command(this.sentinelPorts[0], (r) =>
+        r.call('SENTINEL', 'FAILOVER', this.masterName),
+      );
+      return true;
+    });
+    await this.promoted(after);
+    return after;
+  }
+
+  /**
+   * SIGKILL of the primary: the sentinels must notice it down (after 1 s), agree, and
+   * promote the replica on their own. Returns the new primary's port.
+   */
+  async killPrimary(): Promise<number> {
     const before = await this.primaryPort();
-    const after = this.redisPorts.find((port) => port !== before) as number;
-    await this.command(this.sentinelPorts[0], (r) =>
-      r.call('SENTINEL', 'FAILOVER', this.masterName),
-    );
-    await this.waitFor('the failover', async () => {
-      const role = await this.command(after, (r) => r.call('ROLE'));
+    const after = this.otherThan(before);
+    const child = this.servers.get(before);
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    }
+    await this.promoted(after);
+    return after;
+  }
+
+  private otherThan(port: number): number {
+    return this.redisPorts.find((p) => p !== port) as number;
+  }
+
+  /** Waits until `port` is a primary and every sentinel names it. */
+  private async promoted(port: number): Promise<void> {
+    await this.waitFor(`${port} to become the primary`, async () => {
+      const role = await this.command(port, (r) => r.call('ROLE'));
       const named = await Promise.all(
-        this.sentinelPorts.map((port) =>
-          this.command(port, (r) => r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.masterName)),
+        this.sentinelPorts.map((sentinel) =>
+          this.command(sentinel, (r) =>
+            r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.masterName),
+          ),
         ),
       );
       return (
         Array.isArray(role) &&
         role[0] === 'master' &&
-        named.every((addr) => Array.isArray(addr) && Number(addr[1]) === after)
+        named.every((addr) => Array.isArray(addr) && Number(addr[1]) === port)
       );
     });
-    return after;
   }
 
   /** Keys under a prefix on the current primary. */
@@ -148,7 +187,7 @@ export class RedisSentinelCluster {
     ];
   }
 
-  private async spawnReady(binary: string, args: string[]): Promise<void> {
+  private async spawnReady(binary: string, args: string[]): Promise<ChildProcess> {
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.children.push(child);
     await new Promise<void>((resolve, reject) => {
@@ -169,6 +208,7 @@ export class RedisSentinelCluster {
     });
     child.stdout?.resume();
     child.stderr?.resume();
+    return child;
   }
 
   private async command<T>(port: number, fn: (redis: Redis) => Promise<T>): Promise<T> {
