@@ -1,5 +1,5 @@
 import { RedisSentinelCluster } from '@quarry/testing';
-import { FAST_MAINTENANCE, ReconcileStack, sampleText, waitFor } from './support/reconcile-stack';
+import { FAST_MAINTENANCE, ReconcileStack, sampleText } from './support/reconcile-stack';
 
 /**
  * Redis behind Sentinel (the machine's redis-server and redis-sentinel: a primary, a
@@ -33,37 +33,6 @@ describe('Redis Sentinel failover mid-flight', () => {
     await stack?.close();
     await cluster?.stop();
   });
-
-  /** Every kept document completed, every deleted one deleted, check-data healthy. */
-  async function expectConverged(kept: string[], deleted: string[]): Promise<void> {
-    await waitFor(
-      'every document in its terminal state',
-      async () => {
-        const rows = await stack.query<{ id: string; status: string }>(
-          `SELECT id::text AS id, status FROM documents WHERE id = ANY($1::uuid[])`,
-          [[...kept, ...deleted]],
-        );
-        const status = new Map(rows.map((r) => [r.id, r.status]));
-        return kept.every((id) => status.get(id) === 'completed') &&
-          deleted.every((id) => status.get(id) === 'deleted')
-          ? true
-          : undefined;
-      },
-      90_000,
-      500,
-    );
-
-    const report = await stack.integrity.check();
-    expect(report.findings.filter((f) => f.count > 0)).toEqual([]);
-    expect(report.overall).toBe('healthy');
-    for (const id of deleted) expect(await stack.vectors.countByDocument(id)).toBe(0);
-    for (const id of kept) {
-      const { generation } = await stack.status(id);
-      expect(await stack.vectors.countByDocument(id, { generation })).toBe(
-        await stack.chunkRows(id),
-      );
-    }
-  }
 
   it('loses no document: survivors completed, deleted ones deleted, check-data healthy', async () => {
     const kept: string[] = [];
@@ -101,7 +70,7 @@ describe('Redis Sentinel failover mid-flight', () => {
     expect(primaries[0]).not.toBe(firstPrimary);
     expect(primaries[1]).toBe(firstPrimary);
 
-    await expectConverged(kept, deleted);
+    await stack.expectConverged(kept, deleted, 90_000);
     // The queues live on the primary the sentinels name now.
     expect(await cluster.countKeys(stack.prefix)).toBeGreaterThan(0);
   });
@@ -129,7 +98,7 @@ describe('Redis Sentinel failover mid-flight', () => {
     await deletions;
     expect(inFlight).toBeGreaterThan(0);
     expect(after).not.toBe(before);
-    await expectConverged(kept, deleted);
+    await stack.expectConverged(kept, deleted, 90_000);
     expect(await cluster.countKeys(stack.prefix)).toBeGreaterThan(0);
   });
 });

@@ -251,6 +251,42 @@ export class ReconcileStack {
     );
   }
 
+  /**
+   * Every kept document `completed` and every deleted one `deleted` within `timeoutMs`,
+   * then check-data healthy: no deleted document's point left, every kept document's
+   * current points matching its chunk rows.
+   */
+  async expectConverged(
+    kept: readonly string[],
+    deleted: readonly string[],
+    timeoutMs = 120_000,
+  ): Promise<void> {
+    await waitFor(
+      'every document in its terminal state',
+      async () => {
+        const rows = await this.query<{ id: string; status: string }>(
+          `SELECT id::text AS id, status FROM documents WHERE id = ANY($1::uuid[])`,
+          [[...kept, ...deleted]],
+        );
+        const status = new Map(rows.map((r) => [r.id, r.status]));
+        return kept.every((id) => status.get(id) === 'completed') &&
+          deleted.every((id) => status.get(id) === 'deleted')
+          ? true
+          : undefined;
+      },
+      timeoutMs,
+      500,
+    );
+    const report = await this.integrity.check();
+    expect(report.findings.filter((f) => f.count > 0)).toEqual([]);
+    expect(report.overall).toBe('healthy');
+    for (const id of deleted) expect(await this.vectors.countByDocument(id)).toBe(0);
+    for (const id of kept) {
+      const { generation } = await this.status(id);
+      expect(await this.vectors.countByDocument(id, { generation })).toBe(await this.chunkRows(id));
+    }
+  }
+
   /** Every Redis key of this stack's prefix gone, as after FLUSHALL (other files' keys stay). */
   async flushQueues(): Promise<number> {
     return dropRedisPrefix(this.prefix, this.redisUrl);
