@@ -35,10 +35,10 @@ describe('redisOptionsFor', () => {
       sentinelPassword: 'spw',
       password: 'pw',
       db: 1,
-      failoverDetector: true,
       enableTLSForSentinelMode: true,
     });
     expect(options.host).toBeUndefined();
+    expect(options.failoverDetector).toBeUndefined();
   });
 
   it('reconnects when a demoted primary answers READONLY, and only then', () => {

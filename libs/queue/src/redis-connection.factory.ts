@@ -54,8 +54,9 @@ export function redisOptionsFor(endpoint: RedisEndpoint | string): RedisOptions 
       sentinels: target.sentinels,
       name: target.sentinelName ?? 'mymaster',
       sentinelPassword: target.sentinelPassword,
-      // Reconnect as soon as a sentinel announces a new primary, not at the next error.
-      failoverDetector: true,
+      // No failoverDetector: its switch announcement can land while a client is already
+      // reconnecting after losing the primary, and ioredis then ends that client for good.
+      // A failover drops the old primary's clients (or answers READONLY, see above).
       enableTLSForSentinelMode: tls !== undefined,
       sentinelTLS: tls,
       tls,
@@ -90,8 +91,5 @@ export function createRedisConnection(
   const redis = new Redis(options);
   // An unhandled 'error' event would crash the process; reconnects are handled above.
   redis.on('error', () => undefined);
-  // QUIT ends the primary's connection but not the failover detector's subscriptions to
-  // the sentinels, which would reconnect forever; disconnect() ends those too.
-  if (options.sentinels) redis.once('end', () => redis.disconnect());
   return redis;
 }
