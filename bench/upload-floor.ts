@@ -35,7 +35,7 @@ const pool = new Pool({
 });
 pool.on('error', () => undefined);
 
-const redis = createRedisConnection(config.redis.url, 'producer', 'quarry-bench-floor');
+const redis = createRedisConnection(config.redis, 'producer', 'quarry-bench-floor');
 const queue = new Queue(QUEUE_OF[JobName.IngestDocument], {
   connection: redis,
   prefix: config.redis.prefix,

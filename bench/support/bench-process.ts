@@ -1,27 +1,15 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { REPO_ROOT } from './bench-report';
+
+export { freePort } from '@quarry/testing';
 
 /** A compiled entry point under dist/ (the bench scripts run after `npm run build`). */
 export function compiledEntry(relative: string): string {
   const file = join(REPO_ROOT, 'dist', relative);
   if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` first`);
   return file;
-}
-
-/** A free TCP port on loopback (closed again before it is handed out). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = address && typeof address === 'object' ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -161,8 +161,13 @@ describe('docker/compose.yml', () => {
     }
   });
 
-  it('keeps PgBouncer optional, behind its profile', () => {
+  it('keeps PgBouncer optional, behind its profile, in transaction mode', () => {
     expect(services.pgbouncer.profiles).toEqual(['pgbouncer']);
+    expect(services.pgbouncer.environment?.POOL_MODE).toBe('transaction');
+    // Session-bound statements stay on unless the operator routes through PgBouncer.
+    expect(services.api.environment?.DB_PREPARED_STATEMENTS).toBe(
+      '${DB_PREPARED_STATEMENTS:-true}',
+    );
     for (const [name, svc] of Object.entries(services)) {
       expect({
         name,

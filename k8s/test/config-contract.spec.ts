@@ -14,8 +14,10 @@ const KNOWN = new Set(
     .getTargetValidationMetadatas(EnvironmentVariables, '', true, false)
     .map((m) => m.propertyName),
 );
-/** Read by the runtime or by KEDA, not by Quarry's configuration. */
-const NOT_QUARRY = new Set(['NODE_OPTIONS', 'REDIS_PASSWORD']);
+/** Read by the runtime, by KEDA or by PgBouncer, not by Quarry's configuration. */
+const NOT_QUARRY = new Set(['NODE_OPTIONS', 'REDIS_PASSWORD', 'PGBOUNCER_DATABASE_URL']);
+/** Third-party servers with their own environment. */
+const NOT_QUARRY_WORKLOADS = new Set(['quarry-qdrant', 'quarry-pgbouncer']);
 
 const configMapData = (objects: K8sObject[]): Record<string, string> =>
   objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('quarry-config'))
@@ -26,7 +28,7 @@ const secretExample = parseYamlObjects(
 const containerEnvNames = (objects: K8sObject[]): string[] =>
   objects
     .filter((o) => ['Deployment', 'Job', 'CronJob', 'StatefulSet'].includes(o.kind))
-    .filter((o) => o.metadata.name !== 'quarry-qdrant')
+    .filter((o) => !NOT_QUARRY_WORKLOADS.has(o.metadata.name))
     .flatMap((o) => {
       const spec =
         o.kind === 'CronJob' ? o.spec.jobTemplate.spec.template.spec : o.spec.template.spec;
@@ -53,7 +55,7 @@ const composeEnv = (): Record<string, string> => {
   );
 };
 
-const TARGETS = ['base', 'overlays/dev', 'overlays/prod'];
+const TARGETS = ['base', 'overlays/dev', 'overlays/prod', 'overlays/cluster'];
 const rendered = new Map(TARGETS.map((t) => [t, renderKustomization(t)]));
 const render = (target: string): K8sObject[] => rendered.get(target) ?? [];
 
@@ -86,7 +88,7 @@ describe('deployment configuration against libs/config', () => {
     ).toEqual([]);
   });
 
-  it.each(['overlays/dev', 'overlays/prod'])(
+  it.each(['overlays/dev', 'overlays/prod', 'overlays/cluster'])(
     '%s configuration is accepted by every app',
     (target) => {
       const objects = render(target);

@@ -8,12 +8,13 @@ import {
   find,
   invariants,
   invariantViolations,
+  podLabelsOf,
   podSpecOf,
 } from './invariants';
 import { unknownFields } from './known-fields';
 import { K8sObject, k8sDir, parseYamlObjects, renderKustomization, schemaProblems } from './render';
 
-const TARGETS = ['base', 'overlays/dev', 'overlays/prod'] as const;
+const TARGETS = ['base', 'overlays/dev', 'overlays/prod', 'overlays/cluster'] as const;
 const rendered = new Map<string, K8sObject[]>(TARGETS.map((t) => [t, renderKustomization(t)]));
 
 const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'Job', 'CronJob'];
@@ -181,6 +182,7 @@ describe.each(TARGETS)('k8s/%s', (target) => {
 describe('overlay specifics', () => {
   const dev = rendered.get('overlays/dev') ?? [];
   const prod = rendered.get('overlays/prod') ?? [];
+  const cluster = rendered.get('overlays/cluster') ?? [];
 
   it('autoscales workers on CPU by default and on the ingest backlog in prod, never with both', () => {
     expect(find(dev, 'HorizontalPodAutoscaler', 'quarry-worker')).toBeDefined();
@@ -234,10 +236,69 @@ describe('overlay specifics', () => {
     });
   });
 
+  it('cluster runs Qdrant as 3 peers on the p2p port, bootstrapped from pod 0, one per node', () => {
+    const qdrant = get(cluster, 'StatefulSet', 'quarry-qdrant');
+    expect(qdrant.spec.replicas).toBe(3);
+    const spec = podSpecOf(qdrant);
+    const [c] = spec.containers;
+    const env = Object.fromEntries(
+      (c.env as { name: string; value?: string }[]).map((e) => [e.name, e.value]),
+    );
+    expect(env.QDRANT__CLUSTER__ENABLED).toBe('true');
+    expect(env.QDRANT__CLUSTER__P2P__PORT).toBe('6335');
+    expect(c.ports).toContainEqual({ name: 'p2p', containerPort: 6335 });
+    const script = (c.args as string[]).join('\n');
+    // Every peer announces itself on its stable name; all but pod 0 join pod 0.
+    expect(script).toContain('--uri "$self"');
+    expect(script).toContain('http://${HOSTNAME}.quarry-qdrant-headless:6335');
+    expect(script).toContain('--bootstrap "http://quarry-qdrant-0.quarry-qdrant-headless:6335"');
+    expect(qdrant.spec.serviceName).toBe('quarry-qdrant-headless');
+    const headless = get(cluster, 'Service', 'quarry-qdrant-headless');
+    expect(headless.spec.ports).toContainEqual({ name: 'p2p', port: 6335, targetPort: 'p2p' });
+    // Anti-affinity: never two peers on one node.
+    const [term] = spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution;
+    expect(term.topologyKey).toBe('kubernetes.io/hostname');
+    expect(term.labelSelector.matchLabels).toEqual(podLabelsOf(qdrant));
+    // A drain keeps the Raft quorum.
+    expect(get(cluster, 'PodDisruptionBudget', 'quarry-qdrant').spec.minAvailable).toBe(2);
+    // Peers talk to each other on 6335 and nothing else opens it.
+    const peers = get(cluster, 'NetworkPolicy', 'quarry-qdrant');
+    expect(JSON.stringify(peers.spec.ingress)).toContain('6335');
+    // The collection is laid out for the cluster (config-contract checks that it loads).
+    expect(Number(config(cluster).QDRANT_REPLICATION_FACTOR)).toBeGreaterThanOrEqual(2);
+    expect(Number(config(cluster).QDRANT_SHARD_NUMBER) % 3).toBe(0);
+    expect(config(prod).QDRANT_SHARD_NUMBER).toBeUndefined();
+  });
+
+  it('cluster puts PgBouncer in front of PostgreSQL, in transaction mode, with Quarry ready for it', () => {
+    const bouncer = get(cluster, 'Deployment', 'quarry-pgbouncer');
+    const [c] = podSpecOf(bouncer).containers;
+    const env = Object.fromEntries(
+      (c.env as { name: string; value?: string }[]).map((e) => [e.name, e.value]),
+    );
+    expect(env.POOL_MODE).toBe('transaction');
+    expect(config(cluster).DB_PREPARED_STATEMENTS).toBe('false');
+    expect(config(prod).DB_PREPARED_STATEMENTS).toBeUndefined();
+    expect(bouncer.spec.replicas).toBeGreaterThanOrEqual(2);
+    const service = get(cluster, 'Service', 'quarry-pgbouncer');
+    expect(service.spec.ports).toContainEqual({
+      name: 'pgbouncer',
+      port: 6432,
+      targetPort: 'pgbouncer',
+    });
+    // The apps may reach its pods; it reaches PostgreSQL only.
+    const toBouncer = get(cluster, 'NetworkPolicy', 'quarry-app-to-pgbouncer').spec.egress[0];
+    expect(toBouncer.to[0].podSelector.matchLabels).toEqual(podLabelsOf(bouncer));
+    const own = get(cluster, 'NetworkPolicy', 'quarry-pgbouncer').spec;
+    expect(own.egress.flatMap((r: { ports: { port: number }[] }) => r.ports.map((p) => p.port))).toEqual([5432]);
+    expect(find(prod, 'Deployment', 'quarry-pgbouncer')).toBeUndefined();
+  });
+
   it('sets a namespace on every namespaced object', () => {
     for (const [objects, ns] of [
       [dev, 'quarry-dev'],
       [prod, 'quarry'],
+      [cluster, 'quarry'],
     ] as const) {
       for (const o of objects.filter((x) => x.kind !== 'Namespace')) {
         expect({ object: `${o.kind}/${o.metadata.name}`, ns: o.metadata.namespace }).toEqual({
@@ -263,8 +324,10 @@ describe('k8s/base/secret.example.yaml', () => {
         'DATABASE_READ_URL',
         'DATABASE_URL',
         'EMBEDDING_API_KEY',
+        'PGBOUNCER_DATABASE_URL',
         'QDRANT_API_KEY',
         'REDIS_PASSWORD',
+        'REDIS_SENTINEL_PASSWORD',
         'REDIS_URL',
       ].sort(),
     );

@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { Client } from 'pg';
 import { apiTestEnv, dropQueuePrefix, uniqueQueuePrefix } from './support/api-harness';
 import { HttpResult, httpRequest, isProblem } from './support/http-client';
-import { freePort } from './support/documents-stack';
+import { freePort } from '@quarry/testing';
 import { compiled, NodeProcess } from './support/node-process';
 
 /** Planted in every hostile request; it must never reach a log line. */

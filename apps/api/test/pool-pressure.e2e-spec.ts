@@ -1,4 +1,4 @@
-import { createTestDatabase, TestDatabase } from '@quarry/testing';
+import { createTestDatabase, PgBouncer, TestDatabase } from '@quarry/testing';
 import * as path from 'node:path';
 import {
   apiTestConfig,
@@ -30,20 +30,28 @@ interface BurstResult {
  * Five connections, a 500 ms acquire timeout and 200 requests at once that each hold a
  * connection for 50 ms: the pool can serve about 50 of them within the timeout, so the
  * rest must be turned away quickly with a 503 the client can act on, never queued forever.
+ * The same straight to PostgreSQL and through the machine's PgBouncer in transaction mode
+ * (DB_PREPARED_STATEMENTS=false).
  */
-describe('api: the pool under pressure', () => {
+describe.each([
+  ['straight to PostgreSQL', false],
+  ['through PgBouncer', true],
+])('api: the pool under pressure, %s', (_route, viaPgBouncer) => {
   const prefix = uniqueQueuePrefix('pool');
   let db: TestDatabase;
   let admin: PgAdmin;
   let api: RunningApi;
+  let bouncer: PgBouncer | undefined;
 
   beforeAll(async () => {
     db = await createTestDatabase('api_pool');
     admin = await PgAdmin.connect();
+    bouncer = viaPgBouncer ? await PgBouncer.start({ poolSize: 10 }) : undefined;
     api = await startApi(
       apiTestConfig(db, prefix, {
         DB_POOL_MAX: POOL_MAX,
         DB_POOL_ACQUIRE_TIMEOUT_MS: ACQUIRE_TIMEOUT_MS,
+        ...(bouncer && { DATABASE_URL: bouncer.urlFor(db.url), DB_PREPARED_STATEMENTS: false }),
       }),
       [DbProbeModule],
     );
@@ -51,6 +59,7 @@ describe('api: the pool under pressure', () => {
 
   afterAll(async () => {
     await api?.close();
+    await bouncer?.stop();
     await admin?.close();
     await db?.drop();
     await dropQueuePrefix(prefix);

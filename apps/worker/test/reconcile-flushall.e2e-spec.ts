@@ -1,5 +1,5 @@
 import { PrivateRedis, startPrivateRedis } from './support/private-redis';
-import { FAST_MAINTENANCE, ReconcileStack, sampleText, waitFor } from './support/reconcile-stack';
+import { FAST_MAINTENANCE, ReconcileStack, sampleText } from './support/reconcile-stack';
 
 /**
  * Redis is not a source of truth: FLUSHALL in the middle of 50 ingests and 20 deletes
@@ -60,32 +60,6 @@ describe('Redis FLUSHALL mid-flight', () => {
     expect(inFlightAtFlush).toBeGreaterThan(0);
 
     // bounded: well within a minute at these reconcile settings; 120 s before it counts as stuck
-    await waitFor(
-      'every document in its terminal state',
-      async () => {
-        const rows = await stack.query<{ id: string; status: string }>(
-          `SELECT id::text AS id, status FROM documents WHERE id = ANY($1::uuid[])`,
-          [[...kept, ...deleted]],
-        );
-        const status = new Map(rows.map((r) => [r.id, r.status]));
-        return kept.every((id) => status.get(id) === 'completed') &&
-          deleted.every((id) => status.get(id) === 'deleted')
-          ? true
-          : undefined;
-      },
-      120_000,
-      500,
-    );
-
-    const report = await stack.integrity.check();
-    expect(report.findings.filter((f) => f.count > 0)).toEqual([]);
-    expect(report.overall).toBe('healthy');
-    for (const id of deleted) expect(await stack.vectors.countByDocument(id)).toBe(0);
-    for (const id of kept) {
-      const { generation } = await stack.status(id);
-      expect(await stack.vectors.countByDocument(id, { generation })).toBe(
-        await stack.chunkRows(id),
-      );
-    }
+    await stack.expectConverged(kept, deleted, 120_000);
   });
 });

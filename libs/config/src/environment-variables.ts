@@ -37,6 +37,31 @@ class ConnectionUrl implements ValidatorConstraintInterface {
   }
 }
 
+@ValidatorConstraint({ name: 'hostPortList' })
+class HostPortList implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value === 'string' && parseHostPortList(value) !== undefined;
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    return `${args.property} must be a comma-separated list of host:port (e.g. sentinel-0:26379,sentinel-1:26379)`;
+  }
+}
+
+/** `a:26379, b:26379` → addresses; undefined when any entry is not host:port. */
+export function parseHostPortList(value: string): { host: string; port: number }[] | undefined {
+  const entries = value.split(',').map((entry) => entry.trim());
+  const parsed = entries.map((entry) => {
+    const colon = entry.lastIndexOf(':');
+    const host = entry.slice(0, colon).replace(/^\[|\]$/g, '');
+    const port = Number(entry.slice(colon + 1));
+    const valid =
+      colon > 0 && host.length > 0 && Number.isInteger(port) && port > 0 && port < 65536;
+    return valid ? { host, port } : undefined;
+  });
+  return parsed.every((p) => p !== undefined) ? parsed : undefined;
+}
+
 const toBoolean = ({ value }: { value: unknown }): unknown => {
   if (typeof value !== 'string') return value;
   const v = value.trim().toLowerCase();
@@ -127,6 +152,11 @@ export class EnvironmentVariables {
   @IsBoolean()
   DB_MIGRATIONS_RUN!: boolean;
 
+  /** false behind PgBouncer in pool_mode=transaction: nothing session-bound */
+  @Transform(toBoolean)
+  @IsBoolean()
+  DB_PREPARED_STATEMENTS!: boolean;
+
   // ── Redis / queues ────────────────────────────────────────────────────────
   @Validate(ConnectionUrl, ['redis', 'rediss'])
   REDIS_URL!: string;
@@ -134,6 +164,36 @@ export class EnvironmentVariables {
   @IsString()
   @MinLength(1)
   QUEUE_PREFIX!: string;
+
+  /** when set, the primary is found through these sentinels (REDIS_URL's host is not used) */
+  @IsOptional()
+  @Validate(HostPortList)
+  REDIS_SENTINELS?: string;
+
+  @IsString()
+  @MinLength(1)
+  REDIS_SENTINEL_NAME!: string;
+
+  @IsOptional()
+  @IsString()
+  REDIS_SENTINEL_PASSWORD?: string;
+
+  /** an ACL user; wins over the one in REDIS_URL */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  REDIS_USERNAME?: string;
+
+  /** wins over the password in REDIS_URL, so the URL can live in a ConfigMap */
+  @IsOptional()
+  @IsString()
+  REDIS_PASSWORD?: string;
+
+  /** a private CA (PEM file) for rediss:// */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  REDIS_TLS_CA_FILE?: string;
 
   // ── Qdrant ────────────────────────────────────────────────────────────────
   @Validate(ConnectionUrl, ['http', 'https'])
@@ -151,6 +211,59 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(100)
   QDRANT_TIMEOUT_MS!: number;
+
+  // Collection layout: unset keeps Qdrant's default; checked against an existing collection.
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  QDRANT_SHARD_NUMBER?: number;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  QDRANT_REPLICATION_FACTOR?: number;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  QDRANT_WRITE_CONSISTENCY_FACTOR?: number;
+
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  QDRANT_ON_DISK_VECTORS?: boolean;
+
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  QDRANT_ON_DISK_PAYLOAD?: boolean;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0) // 0 turns the HNSW graph off (Qdrant's multitenancy recipe builds it per tenant)
+  @Max(128)
+  QDRANT_HNSW_M?: number;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(4)
+  @Max(4096)
+  QDRANT_HNSW_EF_CONSTRUCT?: number;
+
+  @IsIn(['none', 'scalar'])
+  QDRANT_QUANTIZATION!: 'none' | 'scalar';
+
+  /** how replicas order concurrent writes to the same points */
+  @IsIn(['weak', 'medium', 'strong'])
+  QDRANT_WRITE_ORDERING!: 'weak' | 'medium' | 'strong';
 
   // ── Pipeline ──────────────────────────────────────────────────────────────
   @IsIn(['hashing', 'openai'])
@@ -405,6 +518,8 @@ export const SECRET_KEYS: readonly EnvironmentKey[] = [
   'DATABASE_URL',
   'DATABASE_READ_URL',
   'REDIS_URL',
+  'REDIS_PASSWORD',
+  'REDIS_SENTINEL_PASSWORD',
   'QDRANT_API_KEY',
   'EMBEDDING_API_KEY',
   'QUARRY_DEV_API_KEY',

@@ -29,6 +29,13 @@ describe('loadConfig', () => {
     [{ PORT: '70000' }, /PORT: .*must not be greater than 65535/],
     [{ EMBEDDING_PROVIDER: 'magic' }, /EMBEDDING_PROVIDER: .*must be one of/],
     [{ DB_MIGRATIONS_RUN: 'maybe' }, /DB_MIGRATIONS_RUN: .*boolean/],
+    [{ DB_PREPARED_STATEMENTS: 'sometimes' }, /DB_PREPARED_STATEMENTS: .*boolean/],
+    [{ REDIS_SENTINELS: 'sentinel-0' }, /REDIS_SENTINELS: .*host:port/],
+    [{ REDIS_SENTINELS: 's0:26379,s1:99999' }, /REDIS_SENTINELS: .*host:port/],
+    [{ QDRANT_SHARD_NUMBER: '0' }, /QDRANT_SHARD_NUMBER: .*not be less than 1/],
+    [{ QDRANT_HNSW_EF_CONSTRUCT: '2' }, /QDRANT_HNSW_EF_CONSTRUCT: .*not be less than 4/],
+    [{ QDRANT_QUANTIZATION: 'pq' }, /QDRANT_QUANTIZATION: .*must be one of/],
+    [{ QDRANT_WRITE_ORDERING: 'eventual' }, /QDRANT_WRITE_ORDERING: .*must be one of/],
   ])('refuses %j with a message naming the variable', (vars, expected) => {
     expect(problemOf(vars)).toMatch(expected);
   });
@@ -51,6 +58,57 @@ describe('loadConfig', () => {
     );
     expect(problemOf({ CHUNK_SIZE: '100', CHUNK_OVERLAP: '100' })).toMatch(/CHUNK_OVERLAP/);
     expect(problemOf({ EMBEDDING_PROVIDER: 'openai' })).toMatch(/EMBEDDING_BASE_URL must be set/);
+    expect(
+      problemOf({ QDRANT_REPLICATION_FACTOR: '2', QDRANT_WRITE_CONSISTENCY_FACTOR: '3' }),
+    ).toMatch(
+      /QDRANT_WRITE_CONSISTENCY_FACTOR \(3\) must not exceed QDRANT_REPLICATION_FACTOR \(2\)/,
+    );
+    expect(problemOf({ REDIS_TLS_CA_FILE: '/etc/ca.pem' })).toMatch(
+      /REDIS_URL must start with rediss/,
+    );
+  });
+
+  it('reads Sentinel, Redis credentials, the pooler mode and the collection layout', () => {
+    const config = loadConfig({
+      app: 'worker',
+      env: env({
+        REDIS_SENTINELS: 'sentinel-0:26379, [::1]:26380',
+        REDIS_SENTINEL_NAME: 'quarry',
+        REDIS_PASSWORD: 'redis-secret',
+        REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
+        DB_PREPARED_STATEMENTS: 'false',
+        QDRANT_SHARD_NUMBER: '6',
+        QDRANT_REPLICATION_FACTOR: '2',
+        QDRANT_QUANTIZATION: 'scalar',
+      }),
+    });
+    expect(config.redis).toMatchObject({
+      sentinels: [
+        { host: 'sentinel-0', port: 26379 },
+        { host: '::1', port: 26380 },
+      ],
+      sentinelName: 'quarry',
+      password: 'redis-secret',
+    });
+    expect(config.db.preparedStatements).toBe(false);
+    expect(config.qdrant.collectionSettings).toEqual({
+      shardNumber: 6,
+      replicationFactor: 2,
+      quantization: 'scalar',
+    });
+    expect(config.qdrant.writeOrdering).toBe('medium');
+    const logged = JSON.stringify(describeConfig(config));
+    expect(logged).not.toContain('redis-secret');
+    expect(logged).not.toContain('sentinel-secret');
+  });
+
+  it('keeps the single-node defaults', () => {
+    const config = loadConfig({ app: 'api', env: env({}) });
+    expect(config.redis.sentinels).toBeUndefined();
+    expect(config.db.preparedStatements).toBe(true);
+    expect(Object.values(config.qdrant.collectionSettings).filter((v) => v !== undefined)).toEqual(
+      [],
+    );
   });
 
   it('refuses the development key in production', () => {

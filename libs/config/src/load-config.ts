@@ -6,6 +6,7 @@ import {
   EnvironmentVariables,
   NODE_ENVS,
   NodeEnv,
+  parseHostPortList,
   SECRET_KEYS,
 } from './environment-variables';
 import { AppName, QuarryConfig } from './quarry-config';
@@ -41,6 +42,18 @@ const KNOWN_KEYS = Object.keys(defaultsFor('development')).concat(
   'QDRANT_URL',
   'DATABASE_URL',
   'REDIS_URL',
+  'REDIS_SENTINELS',
+  'REDIS_SENTINEL_PASSWORD',
+  'REDIS_USERNAME',
+  'REDIS_PASSWORD',
+  'REDIS_TLS_CA_FILE',
+  'QDRANT_SHARD_NUMBER',
+  'QDRANT_REPLICATION_FACTOR',
+  'QDRANT_WRITE_CONSISTENCY_FACTOR',
+  'QDRANT_ON_DISK_VECTORS',
+  'QDRANT_ON_DISK_PAYLOAD',
+  'QDRANT_HNSW_M',
+  'QDRANT_HNSW_EF_CONSTRUCT',
 ) as EnvironmentKey[];
 
 /** The dashboard password docker/compose.yml used to default to, and its spellings. */
@@ -126,6 +139,18 @@ function crossChecks(vars: EnvironmentVariables): string[] {
       'BULL_BOARD_PASSWORD is a published default and is refused when NODE_ENV=production',
     );
   }
+  if (vars.REDIS_TLS_CA_FILE && !vars.REDIS_URL.startsWith('rediss://')) {
+    problems.push('REDIS_TLS_CA_FILE needs TLS: REDIS_URL must start with rediss://');
+  }
+  if (
+    vars.QDRANT_WRITE_CONSISTENCY_FACTOR !== undefined &&
+    vars.QDRANT_WRITE_CONSISTENCY_FACTOR > (vars.QDRANT_REPLICATION_FACTOR ?? 1)
+  ) {
+    problems.push(
+      `QDRANT_WRITE_CONSISTENCY_FACTOR (${vars.QDRANT_WRITE_CONSISTENCY_FACTOR}) must not exceed ` +
+        `QDRANT_REPLICATION_FACTOR (${vars.QDRANT_REPLICATION_FACTOR ?? 1}): no write could succeed`,
+    );
+  }
   if (!!vars.BULL_BOARD_USER !== !!vars.BULL_BOARD_PASSWORD) {
     problems.push('BULL_BOARD_USER and BULL_BOARD_PASSWORD must be set together');
   }
@@ -161,14 +186,36 @@ function toTree(v: EnvironmentVariables, app: AppName): QuarryConfig {
       transactionTimeoutMs: v.DB_TRANSACTION_TIMEOUT_MS,
       slowQueryMs: v.DB_SLOW_QUERY_MS,
       migrationsRun: v.DB_MIGRATIONS_RUN,
+      preparedStatements: v.DB_PREPARED_STATEMENTS,
     },
-    redis: { url: v.REDIS_URL, prefix: v.QUEUE_PREFIX },
+    redis: {
+      url: v.REDIS_URL,
+      prefix: v.QUEUE_PREFIX,
+      sentinels: v.REDIS_SENTINELS ? parseHostPortList(v.REDIS_SENTINELS) : undefined,
+      sentinelName: v.REDIS_SENTINEL_NAME,
+      sentinelPassword: v.REDIS_SENTINEL_PASSWORD,
+      username: v.REDIS_USERNAME,
+      password: v.REDIS_PASSWORD,
+      tlsCaFile: v.REDIS_TLS_CA_FILE,
+    },
     qdrant: {
       url: v.QDRANT_URL,
       apiKey: v.QDRANT_API_KEY,
       collection: v.QDRANT_COLLECTION,
       dimension: v.EMBEDDING_DIM,
       timeoutMs: v.QDRANT_TIMEOUT_MS,
+      collectionSettings: {
+        shardNumber: v.QDRANT_SHARD_NUMBER,
+        replicationFactor: v.QDRANT_REPLICATION_FACTOR,
+        writeConsistencyFactor: v.QDRANT_WRITE_CONSISTENCY_FACTOR,
+        onDiskVectors: v.QDRANT_ON_DISK_VECTORS,
+        onDiskPayload: v.QDRANT_ON_DISK_PAYLOAD,
+        hnswM: v.QDRANT_HNSW_M,
+        hnswEfConstruct: v.QDRANT_HNSW_EF_CONSTRUCT,
+        // 'none' is Qdrant's own default: compared only when asked for.
+        quantization: v.QDRANT_QUANTIZATION === 'none' ? undefined : v.QDRANT_QUANTIZATION,
+      },
+      writeOrdering: v.QDRANT_WRITE_ORDERING,
     },
     embedding: {
       provider: v.EMBEDDING_PROVIDER,
@@ -271,6 +318,8 @@ export function describeConfig(config: QuarryConfig): Record<string, unknown> {
   hide('redis', 'url', true);
   hide('qdrant', 'url', true);
   hide('embedding', 'baseUrl', true);
+  hide('redis', 'password', false);
+  hide('redis', 'sentinelPassword', false);
   hide('qdrant', 'apiKey', false);
   hide('embedding', 'apiKey', false);
   hide('auth', 'devApiKey', false);

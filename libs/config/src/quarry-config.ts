@@ -34,14 +34,37 @@ export class QuarryConfig {
     transactionTimeoutMs: number;
     slowQueryMs: number;
     migrationsRun: boolean;
+    preparedStatements: boolean;
   };
-  redis!: { url: string; prefix: string };
+  /** shaped as libs/queue's RedisEndpoint, plus the key prefix */
+  redis!: {
+    url: string;
+    prefix: string;
+    sentinels?: { host: string; port: number }[];
+    sentinelName: string;
+    sentinelPassword?: string;
+    username?: string;
+    password?: string;
+    tlsCaFile?: string;
+  };
   qdrant!: {
     url: string;
     apiKey?: string;
     collection: string;
     dimension: number;
     timeoutMs: number;
+    /** shaped as libs/vector's VectorCollectionSettings; unset fields keep Qdrant's defaults */
+    collectionSettings: {
+      shardNumber?: number;
+      replicationFactor?: number;
+      writeConsistencyFactor?: number;
+      onDiskVectors?: boolean;
+      onDiskPayload?: boolean;
+      hnswM?: number;
+      hnswEfConstruct?: number;
+      quantization?: 'scalar';
+    };
+    writeOrdering: 'weak' | 'medium' | 'strong';
   };
   embedding!: {
     provider: 'hashing' | 'openai';

@@ -42,8 +42,7 @@ export class CoreModule {
         TerminusModule,
         DbModule.forRoot(config.db),
         QueueModule.forRoot({
-          url: config.redis.url,
-          prefix: config.redis.prefix,
+          ...config.redis,
           role: options.queueRole,
           ingestMaxAttempts: config.worker.ingestMaxAttempts,
           cleanupMaxAttempts: config.worker.cleanupMaxAttempts,
@@ -53,11 +52,7 @@ export class CoreModule {
           ? []
           : [
               VectorModule.forRoot({
-                url: config.qdrant.url,
-                apiKey: config.qdrant.apiKey,
-                collection: config.qdrant.collection,
-                dimension: config.qdrant.dimension,
-                timeoutMs: config.qdrant.timeoutMs,
+                ...config.qdrant,
                 bootstrap: options.vectorBootstrap ?? true,
               }),
             ]),

@@ -21,6 +21,11 @@ export function dbRuntimeOf(dataSource: DataSource): DbRuntime | undefined {
   return runtimes.get(dataSource);
 }
 
+/** Whether connections may carry state from one transaction to the next (DB_PREPARED_STATEMENTS). */
+export function sessionBound(options: Pick<DbModuleOptions, 'preparedStatements'>): boolean {
+  return options.preparedStatements !== false;
+}
+
 /** Any fixed 64-bit number; every Quarry process that migrates takes the same one. */
 export const MIGRATION_LOCK_KEY = '7231840001';
 
@@ -38,12 +43,17 @@ export function createDataSource(
     min: options.poolMin,
     idleTimeoutMillis: options.idleTimeoutMs,
     maxLifetimeSeconds: options.maxLifetimeS,
-    statement_timeout: options.statementTimeoutMs > 0 ? options.statementTimeoutMs : undefined,
-    // A session left idle inside a transaction (a leaked runner, a frozen process) is
-    // ended by the server instead of holding locks and a pool slot forever.
-    idle_in_transaction_session_timeout: options.transactionTimeoutMs + 5_000,
     keepAlive: true,
   };
+  // Session parameters go in the startup packet, which PgBouncer (1.18) refuses; behind
+  // it, transactions still set their own limits with SET LOCAL (see withTransaction).
+  if (sessionBound(options)) {
+    extra.statement_timeout =
+      options.statementTimeoutMs > 0 ? options.statementTimeoutMs : undefined;
+    // A session left idle inside a transaction (a leaked runner, a frozen process) is
+    // ended by the server instead of holding locks and a pool slot forever.
+    extra.idle_in_transaction_session_timeout = options.transactionTimeoutMs + 5_000;
+  }
   const connection: Pick<PostgresDataSourceOptions, 'url' | 'replication'> = readUrl
     ? {
         replication: {
@@ -84,24 +94,28 @@ export function createDataSource(
 }
 
 /**
- * Applies pending migrations on one connection that holds a PostgreSQL advisory lock,
- * so processes starting together apply them once, one after the other. Returns the
- * names applied (empty when the schema was current).
+ * Applies pending migrations in one transaction that holds a transaction-level advisory
+ * lock, so processes starting together apply them once, one after the other, and a
+ * failure leaves the schema as it was. Nothing outlives the transaction, so this works
+ * through PgBouncer in transaction mode as well. Returns the names applied (empty when
+ * the schema was current).
  */
 export async function migrate(dataSource: DataSource): Promise<string[]> {
   const runner = dataSource.createQueryRunner('master');
   try {
-    // Schema changes may legitimately outlast the per-statement limit; RESET restores it.
-    await runner.query(`SET statement_timeout = 0`);
-    await runner.query(`SELECT pg_advisory_lock($1::bigint)`, [MIGRATION_LOCK_KEY]);
+    await runner.startTransaction();
     try {
+      // Schema changes may legitimately outlast the per-statement limit.
+      await runner.query(`SELECT set_config('statement_timeout', '0', true)`);
+      await runner.query(`SELECT pg_advisory_xact_lock($1::bigint)`, [MIGRATION_LOCK_KEY]);
       const executor = new MigrationExecutor(dataSource, runner);
-      executor.transaction = 'each';
+      executor.transaction = 'none';
       const applied = await executor.executePendingMigrations();
+      await runner.commitTransaction();
       return applied.map((m) => m.name);
-    } finally {
-      await runner.query(`SELECT pg_advisory_unlock($1::bigint)`, [MIGRATION_LOCK_KEY]);
-      await runner.query(`RESET statement_timeout`);
+    } catch (err) {
+      await runner.rollbackTransaction().catch(() => undefined);
+      throw err;
     }
   } finally {
     await runner.release();

@@ -23,6 +23,12 @@ export interface DbModuleOptions {
   slowQueryMs: number;
   /** run pending migrations during start-up (under an advisory lock) */
   migrationsRun: boolean;
+  /**
+   * DB_PREPARED_STATEMENTS (default true). false: nothing may outlive one transaction on
+   * a server connection, so Quarry runs behind PgBouncer in pool_mode=transaction: no
+   * named statements, no session parameters at connect, no ending a backend by its pid.
+   */
+  preparedStatements?: boolean;
   /** log every statement at debug level */
   logQueries?: boolean;
 }

@@ -23,7 +23,7 @@ export async function pingDatabase(
     connectionString: url,
     application_name: `${options.applicationName ?? 'quarry'}-health`,
     connectionTimeoutMillis: timeoutMs,
-    statement_timeout: timeoutMs,
+    // Client-side only: a startup statement_timeout would be refused by PgBouncer.
     query_timeout: timeoutMs,
   });
   client.on('error', () => undefined);

@@ -1,3 +1,4 @@
+export * from './advisory-lock';
 export * from './data-source.factory';
 export * from './db-errors';
 export * from './db-events';

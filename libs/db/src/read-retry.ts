@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { classifyDbError, ConnectionLostError, toDbError } from './db-errors';
-import { dbRuntimeOf, poolsOf } from './data-source.factory';
+import { dbRuntimeOf, poolsOf, sessionBound } from './data-source.factory';
 import type { PoolRole } from './db-events';
 import { DbLogger } from './db-logger';
 import { getManager, isInTransaction } from './transaction';
@@ -97,14 +97,18 @@ function statementName(sql: string): string | undefined {
  * one, and is retried once on the primary when its connection died. A statement prepared
  * before a schema change that altered its result type fails once per connection with
  * 0A000; it is then run again unnamed. Slow statements are logged as TypeORM's are.
+ * With DB_PREPARED_STATEMENTS=false every statement runs unnamed.
  */
 export async function preparedRead<T>(
   dataSource: DataSource,
   sql: string,
   params: unknown[] = [],
 ): Promise<T[]> {
-  const slowMs = dbRuntimeOf(dataSource)?.options.slowQueryMs ?? 0;
-  const name = statementName(sql);
+  const options = dbRuntimeOf(dataSource)?.options;
+  const slowMs = options?.slowQueryMs ?? 0;
+  // Behind a transaction-mode pooler the next statement may reach another server, which
+  // never saw the PREPARE: unnamed, as any other statement.
+  const name = !options || sessionBound(options) ? statementName(sql) : undefined;
   const run = async (pool: Pool, role: PoolRole, named: boolean): Promise<T[]> => {
     const started = performance.now();
     const result = await pool.query<T & object>({

@@ -16,7 +16,7 @@ import {
   toDbError,
   TransactionTimeoutError,
 } from './db-errors';
-import { dbRuntimeOf, poolsOf } from './data-source.factory';
+import { dbRuntimeOf, poolsOf, sessionBound } from './data-source.factory';
 
 export type { IsolationLevel };
 
@@ -261,7 +261,9 @@ async function begin(
 async function abortBackend(dataSource: DataSource, client: PoolClient): Promise<void> {
   const pid = (client as unknown as { processID?: number }).processID;
   const runtime = dbRuntimeOf(dataSource);
-  if (!pid || !runtime) return;
+  // Behind a pooler the pid is the pooler's, not a backend's: dropping the connection
+  // (the caller discards it) and the SET LOCAL statement_timeout bound the backend instead.
+  if (!pid || !runtime || !sessionBound(runtime.options)) return;
   const killer = new Client({
     connectionString: runtime.options.url,
     application_name: runtime.options.applicationName,

@@ -87,7 +87,7 @@ export class DocumentEventsService {
   private async openSubscriber(): Promise<void> {
     this.subscriber?.disconnect();
     const subscriber = createRedisConnection(
-      this.config.redis.url,
+      this.config.redis,
       'client',
       `${this.config.db.applicationName}-events`,
     );

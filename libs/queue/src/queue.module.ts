@@ -6,10 +6,10 @@ import type Redis from 'ioredis';
 import { ALL_QUEUES, QueueName } from './job-catalogue';
 import { JobQueueService } from './job-queue.service';
 import { QueueHealthIndicator } from './queue.health';
-import { createRedisConnection } from './redis-connection.factory';
+import { createRedisConnection, RedisEndpoint } from './redis-connection.factory';
 
-export interface QueueModuleOptions {
-  url: string;
+/** The Redis endpoint (one URL, or Sentinel) plus the queues' own settings. */
+export interface QueueModuleOptions extends RedisEndpoint {
   /** Redis key prefix for every queue (keys look like `<prefix>:ingest:wait`). */
   prefix: string;
   /** `producer` for the api and CLI (fail fast), `worker` for the worker fleet. */
@@ -50,7 +50,7 @@ export class QueueModule {
           inject: [QUEUE_MODULE_OPTIONS, ShutdownCoordinator],
           useFactory: (o: QueueModuleOptions, shutdown: ShutdownCoordinator) => {
             const redis = createRedisConnection(
-              o.url,
+              o,
               o.role === 'worker' ? 'worker' : 'producer',
               o.connectionName,
             );
@@ -67,7 +67,7 @@ export class QueueModule {
           inject: [QUEUE_MODULE_OPTIONS, ShutdownCoordinator],
           useFactory: (o: QueueModuleOptions, shutdown: ShutdownCoordinator) => {
             const redis = createRedisConnection(
-              o.url,
+              o,
               'client',
               o.connectionName && `${o.connectionName}-client`,
             );

@@ -1,3 +1,4 @@
+export * from './collection-settings';
 export * from './chunk-point.types';
 export * from './point-id';
 export { QdrantGateway, toQdrantFilter } from './qdrant.gateway';

@@ -25,6 +25,7 @@ import {
   VectorQuery,
   VectorSnapshot,
 } from './chunk-point.types';
+import { createCollectionBody, settingsMismatches, WriteOrdering } from './collection-settings';
 import { backoffDelayMs, classifyFailure, FailureClass } from './retry-policy';
 import {
   DownloadedSnapshot,
@@ -34,6 +35,7 @@ import {
 } from './snapshot-transfer';
 import {
   VectorCollectionMismatchError,
+  VectorCollectionSettingsMismatchError,
   VectorStoreRequestError,
   VectorStoreUnavailableError,
 } from './vector.errors';
@@ -54,6 +56,9 @@ const PAYLOAD_INDEXES: ReadonlyArray<[keyof ChunkPayload, Schemas['PayloadSchema
   ['collection_id', 'keyword'],
   ['generation', 'integer'],
 ];
+
+/** Qdrant's multitenancy guidance: the tenant key's index groups each owner's points together. */
+const TENANT_FIELD: keyof ChunkPayload = 'owner_id';
 
 const DEFAULT_UPSERT_BATCH = 256;
 const DEFAULT_DELETE_BATCH = 1_000;
@@ -122,6 +127,11 @@ export class QdrantGateway implements OnModuleInit, OnApplicationShutdown {
 
   get collection(): string {
     return this.options.collection;
+  }
+
+  /** Explicit, so replicas apply a document's upserts and deletes in one order. */
+  private get ordering(): WriteOrdering {
+    return this.options.writeOrdering ?? 'medium';
   }
 
   get dimension(): number {
@@ -212,6 +222,10 @@ export class QdrantGateway implements OnModuleInit, OnApplicationShutdown {
     if (!exists) await this.createCollection();
     const info = await this.call('get_collection', () => this.client.getCollection(collection));
     this.assertShape(info);
+    const mismatches = settingsMismatches(info, this.options.collectionSettings ?? {});
+    if (mismatches.length > 0) {
+      throw new VectorCollectionSettingsMismatchError(collection, mismatches);
+    }
     await this.ensurePayloadIndexes(info.payload_schema);
     const ready = await this.collectionInfo();
     this.bootstrapped = true;
@@ -277,7 +291,11 @@ export class QdrantGateway implements OnModuleInit, OnApplicationShutdown {
         payload: { ...point.payload },
       }));
       await this.call('upsert', () =>
-        this.client.upsert(this.options.collection, { wait: true, points: batch }),
+        this.client.upsert(this.options.collection, {
+          wait: true,
+          ordering: this.ordering,
+          points: batch,
+        }),
       );
     }
   }
@@ -296,7 +314,7 @@ export class QdrantGateway implements OnModuleInit, OnApplicationShutdown {
     }
     const filter = toQdrantFilter({ documentId, generation, exceptGeneration });
     await this.call('delete_by_document', () =>
-      this.client.delete(this.options.collection, { wait: true, filter }),
+      this.client.delete(this.options.collection, { wait: true, ordering: this.ordering, filter }),
     );
   }
 
@@ -307,7 +325,11 @@ export class QdrantGateway implements OnModuleInit, OnApplicationShutdown {
     for (let start = 0; start < ids.length; start += batchSize) {
       const points = ids.slice(start, start + batchSize);
       await this.call('delete_points', () =>
-        this.client.delete(this.options.collection, { wait: true, points }),
+        this.client.delete(this.options.collection, {
+          wait: true,
+          ordering: this.ordering,
+          points,
+        }),
       );
     }
   }
@@ -494,9 +516,10 @@ export class QdrantGateway implements OnModuleInit, OnApplicationShutdown {
     const { collection, dimension } = this.options;
     try {
       await this.call('create_collection', () =>
-        this.client.createCollection(collection, {
-          vectors: { size: dimension, distance: DISTANCE },
-        }),
+        this.client.createCollection(
+          collection,
+          createCollectionBody(dimension, this.options.collectionSettings ?? {}),
+        ),
       );
       this.logger.log(`created collection "${collection}" (${dimension} dimensions, ${DISTANCE})`);
     } catch (err) {
@@ -528,11 +551,16 @@ export class QdrantGateway implements OnModuleInit, OnApplicationShutdown {
 
   private async ensurePayloadIndexes(schema: Schemas['CollectionInfo']['payload_schema']) {
     for (const [field, type] of PAYLOAD_INDEXES) {
-      if (schema[field]?.data_type === type) continue;
+      const tenant = field === TENANT_FIELD;
+      const existing = schema[field];
+      const isTenant = (existing?.params as { is_tenant?: boolean | null } | undefined)?.is_tenant;
+      if (existing?.data_type === type && (!tenant || isTenant === true)) continue;
+      // Creating the index again with other parameters replaces it (an older collection's
+      // owner_id index becomes the tenant key).
       await this.call('create_payload_index', () =>
         this.slowClient.createPayloadIndex(this.options.collection, {
           field_name: field,
-          field_schema: type,
+          field_schema: tenant ? { type: 'keyword', is_tenant: true } : type,
           wait: true,
         }),
       );

@@ -1,3 +1,5 @@
+import type { VectorCollectionSettings, WriteOrdering } from './collection-settings';
+
 export interface VectorRetryOptions {
   /** total attempts per call, including the first (default 3) */
   attempts: number;
@@ -16,6 +18,10 @@ export interface VectorModuleOptions {
   collection: string;
   /** EMBEDDING_DIM: the size of every vector in the collection */
   dimension: number;
+  /** cluster and storage layout used when creating the collection, checked against an existing one */
+  collectionSettings?: VectorCollectionSettings;
+  /** QDRANT_WRITE_ORDERING, sent with every upsert and delete (default `medium`) */
+  writeOrdering?: WriteOrdering;
   /** per-request timeout; a request that takes longer counts as unavailable and is retried */
   timeoutMs: number;
   /**

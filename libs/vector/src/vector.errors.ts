@@ -89,3 +89,23 @@ function describeMismatch(
     `into it (quarry reindex), or drop "${collection}" (quarry reset-hard) if its vectors can be rebuilt.`
   );
 }
+
+/**
+ * The existing collection was created with other cluster or storage settings than this
+ * deployment asks for. Reported at start-up rather than ignored: the settings would
+ * otherwise look applied while they are not.
+ */
+export class VectorCollectionSettingsMismatchError extends Error {
+  constructor(
+    readonly collection: string,
+    readonly mismatches: string[],
+  ) {
+    super(
+      `Qdrant collection "${collection}" does not have the configured settings: ` +
+        `${mismatches.join('; ')}. Align the settings with the collection, or change the ` +
+        `collection (PATCH /collections/${collection} for replication, on-disk, HNSW and ` +
+        `quantisation; a new shard number needs the collection dropped, then \`quarry reindex\`).`,
+    );
+    this.name = 'VectorCollectionSettingsMismatchError';
+  }
+}

@@ -408,7 +408,7 @@ describe('QdrantGateway.bootstrap', () => {
     expect(indexed).toEqual(
       expect.arrayContaining([
         { field_name: 'document_id', field_schema: 'keyword' },
-        { field_name: 'owner_id', field_schema: 'keyword' },
+        { field_name: 'owner_id', field_schema: { type: 'keyword', is_tenant: true } },
         { field_name: 'collection_id', field_schema: 'keyword' },
         { field_name: 'generation', field_schema: 'integer' },
       ]),
@@ -422,7 +422,11 @@ describe('QdrantGateway.bootstrap', () => {
         ok(
           collectionInfo(4, 'Cosine', {
             document_id: { data_type: 'keyword', points: 0 },
-            owner_id: { data_type: 'keyword', points: 0 },
+            owner_id: {
+              data_type: 'keyword',
+              params: { type: 'keyword', is_tenant: true },
+              points: 0,
+            },
             collection_id: { data_type: 'keyword', points: 0 },
           }),
         ),

@@ -3,13 +3,11 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigOverrides, loadConfig, QuarryConfig } from '@quarry/config';
 import { ApiKeysService } from '@quarry/documents';
-import { createTestDatabase, TestDatabase } from '@quarry/testing';
+import { createTestDatabase, dropRedisPrefix, freePort, TestDatabase } from '@quarry/testing';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { workerModuleFor } from '../../../worker/src/worker-processors';
 import { createApiApp } from '../../src/create-api-app';
-import { dropRedisPrefix } from '@quarry/testing';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const QDRANT_URL = process.env.QDRANT_URL ?? 'http://127.0.0.1:6333';
@@ -31,17 +29,6 @@ export interface DocumentsStack {
 }
 
 /** A port nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export async function startDocumentsStack(
   name: string,
   options: StackOptions = {},

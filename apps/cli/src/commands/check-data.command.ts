@@ -109,7 +109,7 @@ async function openDependencies(config: QuarryConfig): Promise<Dependencies> {
     initializing.then((ds) => ds.destroy()).catch(() => undefined);
   }
 
-  const redis = createRedisConnection(config.redis.url, 'client', 'quarry-cli-check-data');
+  const redis = createRedisConnection(config.redis, 'client', 'quarry-cli-check-data');
   const queues = new Map<QueueName, Queue>(
     ALL_QUEUES.map((name) => [
       name,
@@ -123,11 +123,7 @@ async function openDependencies(config: QuarryConfig): Promise<Dependencies> {
   });
 
   const vectors = new QdrantGateway({
-    url: config.qdrant.url,
-    apiKey: config.qdrant.apiKey,
-    collection: config.qdrant.collection,
-    dimension: config.qdrant.dimension,
-    timeoutMs: config.qdrant.timeoutMs,
+    ...config.qdrant,
     bootstrap: false,
     healthTimeoutMs: 2_000,
     retry: { attempts: 2 },

@@ -67,7 +67,7 @@ export class WorkerRunnerService implements OnApplicationBootstrap {
 
   private start(processor: QueueProcessor): void {
     const connection = createRedisConnection(
-      this.config.redis.url,
+      this.config.redis,
       'worker',
       `${this.config.db.applicationName}-${processor.queue}`,
     );

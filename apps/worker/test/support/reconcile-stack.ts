@@ -59,11 +59,19 @@ export class ReconcileStack {
     private qdrantUrl: string,
     readonly redisUrl: string,
     readonly overrides: ConfigOverrides,
+    /** what the apps connect to: the test database, or a pooler in front of it */
+    readonly databaseUrl: string,
   ) {}
 
   static async start(
     name: string,
-    options: { qdrantUrl?: string; redisUrl?: string; overrides?: ConfigOverrides } = {},
+    options: {
+      qdrantUrl?: string;
+      redisUrl?: string;
+      overrides?: ConfigOverrides;
+      /** routes the apps' connections, e.g. through PgBouncer */
+      databaseVia?: (directUrl: string) => string;
+    } = {},
   ): Promise<ReconcileStack> {
     const suffix = randomBytes(4).toString('hex');
     const db = await createTestDatabase(`rec_${name}`);
@@ -74,6 +82,7 @@ export class ReconcileStack {
       options.qdrantUrl ?? process.env.QDRANT_URL ?? 'http://127.0.0.1:6333',
       options.redisUrl ?? REDIS_URL,
       options.overrides ?? {},
+      options.databaseVia?.(db.url) ?? db.url,
     );
     stack.config = stack.configFor('api');
     try {
@@ -108,7 +117,7 @@ export class ReconcileStack {
   env(extra: ConfigOverrides = {}): Record<string, string> {
     const all: ConfigOverrides = {
       NODE_ENV: 'test',
-      DATABASE_URL: this.db.url,
+      DATABASE_URL: this.databaseUrl,
       REDIS_URL: this.redisUrl,
       QUEUE_PREFIX: this.prefix,
       QDRANT_URL: this.qdrantUrl,
@@ -240,6 +249,49 @@ export class ReconcileStack {
       },
       timeoutMs,
     );
+  }
+
+  /**
+   * Every kept document `completed` and every deleted one `deleted` within `timeoutMs`,
+   * then check-data healthy (within 30 s more): no deleted document's point left, every
+   * kept document's current points matching its chunk rows.
+   */
+  async expectConverged(
+    kept: readonly string[],
+    deleted: readonly string[],
+    timeoutMs = 120_000,
+  ): Promise<void> {
+    await waitFor(
+      'every document in its terminal state',
+      async () => {
+        const rows = await this.query<{ id: string; status: string }>(
+          `SELECT id::text AS id, status FROM documents WHERE id = ANY($1::uuid[])`,
+          [[...kept, ...deleted]],
+        );
+        const status = new Map(rows.map((r) => [r.id, r.status]));
+        return kept.every((id) => status.get(id) === 'completed') &&
+          deleted.every((id) => status.get(id) === 'deleted')
+          ? true
+          : undefined;
+      },
+      timeoutMs,
+      500,
+    );
+    // A client cut off by a Redis failover may still be reconnecting for a moment: the
+    // check must come out healthy once it has, not necessarily on the first try.
+    let report = await this.integrity.check();
+    const deadline = Date.now() + 30_000;
+    while (report.overall !== 'healthy' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      report = await this.integrity.check();
+    }
+    expect(report.findings.filter((f) => f.count > 0)).toEqual([]);
+    expect(report.overall).toBe('healthy');
+    for (const id of deleted) expect(await this.vectors.countByDocument(id)).toBe(0);
+    for (const id of kept) {
+      const { generation } = await this.status(id);
+      expect(await this.vectors.countByDocument(id, { generation })).toBe(await this.chunkRows(id));
+    }
   }
 
   /** Every Redis key of this stack's prefix gone, as after FLUSHALL (other files' keys stay). */
