@@ -51,6 +51,46 @@ describe('loadConfig', () => {
     );
     expect(problemOf({ CHUNK_SIZE: '100', CHUNK_OVERLAP: '100' })).toMatch(/CHUNK_OVERLAP/);
     expect(problemOf({ EMBEDDING_PROVIDER: 'openai' })).toMatch(/EMBEDDING_BASE_URL must be set/);
+    expect(problemOf({ EMBEDDING_PROVIDER: 'local' })).toMatch(/EMBEDDING_MODEL_PATH must be set/);
+    expect(problemOf({ EMBEDDING_THREADS: '0' })).toMatch(
+      /EMBEDDING_THREADS: .*not be less than 1/,
+    );
+    expect(problemOf({ EMBEDDING_POOLING: 'max' })).toMatch(/EMBEDDING_POOLING: .*must be one of/);
+    expect(problemOf({ SEARCH_KEYWORD_WEIGHT: 'lots' })).toMatch(/SEARCH_KEYWORD_WEIGHT/);
+  });
+
+  it('reads the local embedder settings and names the model after its folder', () => {
+    const config = loadConfig({
+      app: 'worker',
+      env: env({
+        EMBEDDING_PROVIDER: 'local',
+        EMBEDDING_MODEL_PATH: '/models/multilingual-e5-small/',
+        EMBEDDING_THREADS: '2',
+        EMBEDDING_QUERY_PREFIX: 'query: ',
+        SEARCH_KEYWORD_WEIGHT: '1.25',
+      }),
+    });
+    expect(config.embedding).toMatchObject({
+      provider: 'local',
+      model: 'multilingual-e5-small',
+      modelPath: '/models/multilingual-e5-small/',
+      threads: 2,
+      queryPrefix: 'query: ',
+      fusion: { keyword: 1.25, semantic: undefined },
+    });
+    const named = loadConfig({
+      app: 'worker',
+      env: env({
+        EMBEDDING_PROVIDER: 'local',
+        EMBEDDING_MODEL_PATH: '/m/x',
+        EMBEDDING_MODEL: 'e5',
+      }),
+    });
+    expect(named.embedding.model).toBe('e5');
+    expect(loadConfig({ app: 'api', env: env({}) }).embedding).toMatchObject({
+      model: 'hashing-v1',
+      threads: 1,
+    });
   });
 
   it('refuses the development key in production', () => {

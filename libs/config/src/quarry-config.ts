@@ -35,13 +35,21 @@ export class QuarryConfig {
     timeoutMs: number;
   };
   embedding!: {
-    provider: 'hashing' | 'openai';
+    provider: 'hashing' | 'openai' | 'local';
     model: string;
     dimension: number;
     batchSize: number;
     baseUrl?: string;
     apiKey?: string;
     timeoutMs: number;
+    modelPath?: string;
+    threads: number;
+    pooling?: 'mean' | 'cls';
+    queryPrefix?: string;
+    passagePrefix?: string;
+    maxTokens?: number;
+    /** hybrid fusion weights; unset ones come from the embedder's profile */
+    fusion: { semantic?: number; keyword?: number };
   };
   chunking!: { chunkSize: number; chunkOverlap: number };
   upload!: { maxBytes: number };

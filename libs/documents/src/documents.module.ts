@@ -31,15 +31,7 @@ const SERVICES = [
       inject: [QuarryConfig],
       useFactory: (config: QuarryConfig) => ({
         chunking: config.chunking,
-        embedding: {
-          provider: config.embedding.provider,
-          model: config.embedding.model,
-          dimension: config.embedding.dimension,
-          batchSize: config.embedding.batchSize,
-          baseUrl: config.embedding.baseUrl,
-          apiKey: config.embedding.apiKey,
-          timeoutMs: config.embedding.timeoutMs,
-        },
+        embedding: config.embedding,
       }),
     }),
   ],

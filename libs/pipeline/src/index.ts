@@ -14,3 +14,8 @@ export * from './embedding/hashing-embedder';
 export * from './embedding/openai-embedder';
 export * from './embedding/embedder-factory';
 export * from './pipeline.module';
+export * from './embedding/embedding-profile';
+export * from './embedding/local-embedder';
+export * from './embedding/local-model-folder';
+export { EmbeddingThreadPool } from './embedding/embedding-thread-pool';
+export type { InferenceSettings } from './embedding/local-inference';

@@ -337,7 +337,7 @@ export class SearchService {
   }
 
   private async embedQuery(text: string): Promise<number[]> {
-    const [vector] = await this.embedder.embed([text]);
+    const [vector] = await this.embedder.embed([text], { kind: 'query' });
     return Array.from(vector);
   }
 
@@ -518,7 +518,10 @@ export class SearchService {
     const [semanticList, keywordList] = await Promise.all([semantic, keyword]);
     const fusion = {
       k: this.options.rrfK,
-      weights: [this.options.semanticWeight, this.options.keywordWeight],
+      weights: [
+        this.options.semanticWeight ?? this.embedder.profile.fusion.semantic,
+        this.options.keywordWeight ?? this.embedder.profile.fusion.keyword,
+      ],
     };
     const scale = maxFusedScore(fusion);
     let fused: Scored[] = reciprocalRankFusion<Scored>([semanticList, keywordList], fusion).map(
