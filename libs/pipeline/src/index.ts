@@ -19,3 +19,4 @@ export * from './embedding/local-embedder';
 export * from './embedding/local-model-folder';
 export { EmbeddingThreadPool } from './embedding/embedding-thread-pool';
 export type { InferenceSettings } from './embedding/local-inference';
+export * from './embedding/embedder-preflight';

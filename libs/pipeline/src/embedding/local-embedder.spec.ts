@@ -322,9 +322,21 @@ describe('local embedder (a tiny model built by the test)', () => {
       oneLine(err);
     });
 
+    it('refuses a file that is not ONNX before any thread starts', async () => {
+      const m = model('lfs-pointer');
+      writeFileSync(
+        join(m.dir, 'onnx', 'model.onnx'),
+        'version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 1\n',
+      );
+      expect(() => new LocalEmbedder({ modelPath: m.dir })).toThrow(
+        /model\.onnx is not an ONNX model .*download the model's onnx\/ folder again/,
+      );
+    });
+
     it('refuses an ONNX file the runtime cannot load, at start-up', async () => {
       const m = model('corrupt-onnx');
-      writeFileSync(join(m.dir, 'onnx', 'model.onnx'), Buffer.from('this is not protobuf'));
+      // A valid first field, then garbage: only the runtime can tell.
+      writeFileSync(join(m.dir, 'onnx', 'model.onnx'), Buffer.from([0x08, 0x08, 0xff, 0xff, 0x01]));
       const err = await problem(() => new LocalEmbedder({ modelPath: m.dir }));
       expect(err).toBeInstanceOf(EmbeddingModelError);
       expect(err.message).toMatch(
@@ -335,7 +347,7 @@ describe('local embedder (a tiny model built by the test)', () => {
 
     it('stops PipelineModule start-up when the model cannot load', async () => {
       const m = model('corrupt-for-module');
-      writeFileSync(join(m.dir, 'onnx', 'model.onnx'), Buffer.from('garbage'));
+      writeFileSync(join(m.dir, 'onnx', 'model.onnx'), Buffer.from([0x08, 0x08, 0x42, 0x99]));
       await expect(
         Test.createTestingModule({
           imports: [

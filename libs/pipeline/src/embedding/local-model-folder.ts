@@ -1,4 +1,12 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  statSync,
+} from 'node:fs';
 import { basename, join } from 'node:path';
 import { EmbeddingModelError } from '../pipeline-errors';
 import type { EmbeddingPooling } from './embedding-profile';
@@ -70,11 +78,32 @@ function onnxFile(path: string): string {
       files.includes(f),
     );
     const file = preferred ?? files.sort()[0];
-    if (file) return join(dir, file);
+    if (file) return checkedOnnx(join(dir, file));
   }
   throw new EmbeddingModelError(
     `${path} has no onnx/model.onnx: download the model's ONNX export into ${join(path, 'onnx')}`,
   );
+}
+
+/**
+ * An ONNX file is a ModelProto whose first field is ir_version (field 1, varint: byte
+ * 0x08). Checking that byte refuses an HTML error page or a Git LFS pointer saved as
+ * model.onnx before any thread starts; the runtime checks the rest.
+ */
+function checkedOnnx(file: string): string {
+  const first = Buffer.alloc(1);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, first, 0, 1, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (first[0] !== 0x08) {
+    throw new EmbeddingModelError(
+      `${file} is not an ONNX model (a Git LFS pointer or an error page?): download the model's onnx/ folder again`,
+    );
+  }
+  return file;
 }
 
 function readJson(dir: string, file: string): Record<string, unknown> {
