@@ -150,6 +150,8 @@ export class EmbeddingThreadPool {
         if (reply.id === 0) {
           if (!reply.ok) return reject(toError(reply));
           loaded = true;
+          // Idle, the threads must not keep the process alive; `pump` refs a busy one.
+          worker.unref();
           this.slots.push(slot);
           this.pump();
           return resolve();
@@ -170,8 +172,6 @@ export class EmbeddingThreadPool {
       worker.on('exit', (code) =>
         fail(new EmbedderUnavailableError(`An embedding thread exited (code ${code})`)),
       );
-      // Idle, the threads must not keep the process alive; `pump` refs a busy one.
-      worker.unref();
     });
   }
 
