@@ -20,3 +20,4 @@ export * from './embedding/local-model-folder';
 export { EmbeddingThreadPool } from './embedding/embedding-thread-pool';
 export type { InferenceSettings } from './embedding/local-inference';
 export * from './embedding/embedder-preflight';
+export * from './embedding/hugging-face-models';
