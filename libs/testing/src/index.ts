@@ -3,3 +3,4 @@ export * from './database';
 export * from './redis';
 export * from './onnx-model-writer';
 export * from './tiny-embedding-model';
+export * from './fake-model-hub';

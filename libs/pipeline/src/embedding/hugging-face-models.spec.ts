@@ -1,12 +1,19 @@
-import { writeTinyEmbeddingModel } from '@quarry/testing';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startFakeModelHub, writeTinyEmbeddingModel, type FakeModelHub } from '@quarry/testing';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { HuggingFaceModels } from './hugging-face-models';
 import { LocalEmbedder } from './local-embedder';
+
+const ID = 'test-org/tiny-e5';
 
 function walk(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -14,85 +21,39 @@ function walk(dir: string): string[] {
   );
 }
 
-/**
- * A stand-in for the hub with its layout: `/api/models/{id}/revision/{rev}?blobs=true`
- * lists the files (sha256 for LFS ones, git blob sha1 for the rest) and
- * `/{id}/resolve/{rev}/{path}` serves them.
- */
 describe('HuggingFaceModels (against a local server with the hub layout)', () => {
   let root: string;
   let repo: string;
-  let server: Server;
-  let endpoint: string;
-  const requests: string[] = [];
-  let corrupt: string | undefined;
+  let hub: FakeModelHub;
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'quarry-hub-'));
     repo = writeTinyEmbeddingModel(join(root, 'hub'), { pooling: 'mean' }).dir;
-    writeTinyEmbeddingModel(join(root, 'quantized'), { onnxFile: 'model_quantized.onnx' });
-    const quantized = join(root, 'quantized', 'onnx', 'model_quantized.onnx');
-    const files = walk(repo).map((f) => relative(repo, f));
-    const siblings = [...files, 'onnx/model_quantized.onnx', 'pytorch_model.bin'].map((path) => {
-      const bytes =
-        path === 'onnx/model_quantized.onnx'
-          ? readFileSync(quantized)
-          : path === 'pytorch_model.bin'
-            ? Buffer.from('weights')
-            : readFileSync(join(repo, path));
-      const lfs = path.endsWith('.onnx') || path.endsWith('.bin');
-      return lfs
-        ? {
-            rfilename: path,
-            lfs: { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length },
-          }
-        : {
-            rfilename: path,
-            size: bytes.length,
-            blobId: createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex'),
-          };
+    const quantized = writeTinyEmbeddingModel(join(root, 'quantized'), {
+      onnxFile: 'model_quantized.onnx',
     });
-    server = createServer((req, res) => {
-      const url = req.url ?? '';
-      requests.push(url);
-      if (url === '/api/models/test-org/tiny-e5/revision/main?blobs=true') {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        return res.end(JSON.stringify({ id: 'test-org/tiny-e5', siblings }));
-      }
-      const prefix = '/test-org/tiny-e5/resolve/main/';
-      if (url.startsWith(prefix)) {
-        const path = url.slice(prefix.length);
-        const file = path === 'onnx/model_quantized.onnx' ? quantized : join(repo, path);
-        if (!existsSync(file)) return res.writeHead(404).end();
-        let bytes = readFileSync(file);
-        if (path === corrupt)
-          bytes = Buffer.concat([
-            bytes.subarray(0, -1),
-            Buffer.from([bytes[bytes.length - 1] ^ 1]),
-          ]);
-        res.writeHead(200, { 'content-length': bytes.length });
-        return res.end(bytes);
-      }
-      res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    copyFileSync(
+      join(quantized.dir, 'onnx', 'model_quantized.onnx'),
+      join(repo, 'onnx', 'model_quantized.onnx'),
+    );
+    writeFileSync(join(repo, 'pytorch_model.bin'), 'weights in a format Quarry never reads');
+    hub = await startFakeModelHub(ID, repo);
   });
 
   afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await hub.close();
     rmSync(root, { recursive: true, force: true });
   });
 
   beforeEach(() => {
-    requests.length = 0;
-    corrupt = undefined;
+    hub.requests.length = 0;
+    hub.corrupt = undefined;
   });
 
   it('pulls a model folder that the local embedder can run, with progress, and verifies every file', async () => {
     const dir = join(root, 'pulled', 'tiny-e5');
     const progress: { file: string; bytes: number; total: number }[] = [];
-    const pulled = await new HuggingFaceModels(endpoint).pull('test-org/tiny-e5', dir, {
+    const pulled = await new HuggingFaceModels(hub.endpoint).pull(ID, dir, {
       onProgress: (p) => progress.push(p),
     });
     expect(pulled.files.map((f) => f.path).sort()).toEqual(
@@ -107,12 +68,9 @@ describe('HuggingFaceModels (against a local server with the hub layout)', () =>
     expect(existsSync(join(dir, 'pytorch_model.bin'))).toBe(false);
     expect(existsSync(join(dir, 'onnx', 'model_quantized.onnx'))).toBe(false);
     expect(walk(dir).some((f) => f.endsWith('.part'))).toBe(false);
+    const size = statSync(join(repo, 'onnx', 'model.onnx')).size;
     const onnx = progress.filter((p) => p.file === 'onnx/model.onnx');
-    expect(onnx[onnx.length - 1]).toEqual({
-      file: 'onnx/model.onnx',
-      bytes: statSync(join(repo, 'onnx', 'model.onnx')).size,
-      total: statSync(join(repo, 'onnx', 'model.onnx')).size,
-    });
+    expect(onnx[onnx.length - 1]).toEqual({ file: 'onnx/model.onnx', bytes: size, total: size });
     const embedder = new LocalEmbedder({ modelPath: dir });
     try {
       expect(embedder.profile.queryPrefix).toBe('query: ');
@@ -125,19 +83,17 @@ describe('HuggingFaceModels (against a local server with the hub layout)', () =>
 
   it('fetches nothing again when the folder is already complete', async () => {
     const dir = join(root, 'again');
-    const hub = new HuggingFaceModels(endpoint);
-    await hub.pull('test-org/tiny-e5', dir);
-    requests.length = 0;
-    const second = await hub.pull('test-org/tiny-e5', dir);
+    const models = new HuggingFaceModels(hub.endpoint);
+    await models.pull(ID, dir);
+    hub.requests.length = 0;
+    const second = await models.pull(ID, dir);
     expect(second.files.every((f) => f.skipped)).toBe(true);
-    expect(requests.filter((r) => r.includes('/resolve/'))).toEqual([]);
+    expect(hub.requests.filter((r) => r.includes('/resolve/'))).toEqual([]);
   });
 
   it('takes the quantised export with quantized', async () => {
     const dir = join(root, 'quantized-pull');
-    const pulled = await new HuggingFaceModels(endpoint).pull('test-org/tiny-e5', dir, {
-      quantized: true,
-    });
+    const pulled = await new HuggingFaceModels(hub.endpoint).pull(ID, dir, { quantized: true });
     expect(pulled.files.map((f) => f.path)).toContain('onnx/model_quantized.onnx');
     expect(existsSync(join(dir, 'onnx', 'model.onnx'))).toBe(false);
     expect(new LocalEmbedder({ modelPath: dir }).folder.modelFile).toMatch(
@@ -152,18 +108,16 @@ describe('HuggingFaceModels (against a local server with the hub layout)', () =>
     ],
     ['tokenizer.json', /tokenizer\.json: git blob [0-9a-f]{40} does not match the hub's/],
   ])('refuses a corrupted %s and leaves no file behind', async (path, message) => {
-    corrupt = path;
+    hub.corrupt = path;
     const dir = join(root, `corrupt-${path.replace(/\W/g, '_')}`);
-    await expect(new HuggingFaceModels(endpoint).pull('test-org/tiny-e5', dir)).rejects.toThrow(
-      message,
-    );
+    await expect(new HuggingFaceModels(hub.endpoint).pull(ID, dir)).rejects.toThrow(message);
     expect(existsSync(join(dir, path))).toBe(false);
     expect(existsSync(join(dir, `${path}.part`))).toBe(false);
   });
 
   it('names the address of a model the hub does not know', async () => {
     await expect(
-      new HuggingFaceModels(endpoint).pull('test-org/nothing', join(root, 'x')),
+      new HuggingFaceModels(hub.endpoint).pull('test-org/nothing', join(root, 'x')),
     ).rejects.toThrow(
       /api\/models\/test-org\/nothing\/revision\/main\?blobs=true answered HTTP 404/,
     );
