@@ -148,7 +148,15 @@ export class EmbeddingThreadPool {
       let loaded = false;
       worker.on('message', (reply: Reply) => {
         if (reply.id === 0) {
-          if (!reply.ok) return reject(toError(reply));
+          // A thread that cannot load the model (or loads it after close) must not linger.
+          if (!reply.ok || this.closed) {
+            void worker.terminate();
+            return reject(
+              reply.ok
+                ? new EmbedderUnavailableError('The embedding threads are shut down')
+                : toError(reply),
+            );
+          }
           loaded = true;
           // Idle, the threads must not keep the process alive; `pump` refs a busy one.
           worker.unref();
@@ -159,7 +167,10 @@ export class EmbeddingThreadPool {
         this.finish(slot, reply);
       });
       const fail = (err: Error) => {
-        if (!loaded) return reject(err);
+        if (!loaded) {
+          void worker.terminate();
+          return reject(err);
+        }
         this.replace(slot, err);
       };
       worker.on('error', (err) =>

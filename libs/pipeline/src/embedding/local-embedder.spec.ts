@@ -227,6 +227,34 @@ describe('local embedder (a tiny model built by the test)', () => {
       expect(pool.pending).toBe(0);
     });
 
+    it('replaces a thread that dies: its batch fails as transient, the next one runs', async () => {
+      const e = make({ threads: 1 });
+      await e.ready();
+      const pool = await (
+        e as unknown as { pool: Promise<{ slots: { worker: { terminate(): Promise<number> } }[] }> }
+      ).pool;
+      const running = e.embed(['sea '.repeat(300)]);
+      await pool.slots[0].worker.terminate();
+      const err = await running.catch((x: unknown) => x);
+      expect(err).toBeInstanceOf(EmbedderUnavailableError);
+      expect(isPermanent(err)).toBe(false);
+      const [v] = await e.embed(['sea']);
+      expect(v).toHaveLength(tiny.dimension);
+    });
+
+    it('stops waiting when the caller aborts', async () => {
+      const e = make();
+      const controller = new AbortController();
+      controller.abort(new Error('job cancelled'));
+      await expect(e.embed(['sea'], { signal: controller.signal })).rejects.toThrow(
+        'job cancelled',
+      );
+      const later = new AbortController();
+      const pending = e.embed(['sea '.repeat(200)], { signal: later.signal });
+      later.abort(new Error('stopped meanwhile'));
+      await expect(pending).rejects.toThrow('stopped meanwhile');
+    });
+
     it('refuses work after close with a transient error', async () => {
       const e = make();
       await e.embed(['sea']);

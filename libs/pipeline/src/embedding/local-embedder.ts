@@ -120,6 +120,11 @@ export class LocalEmbedder implements Embedder {
 /** The caller stops waiting on abort; batches already in a thread finish there unseen. */
 function abortable<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
   if (!signal) return work;
+  // It may have been aborted while the threads were starting.
+  if (signal.aborted) {
+    work.catch(() => undefined); // its batches still finish (or fail) unseen
+    return Promise.reject(signal.reason as Error);
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
