@@ -69,7 +69,7 @@ json_flag = $(if $(JSON),--json)
 
 .PHONY: up down start stop restart ps logs logs-error clean-logs pause unpause safe-stop \
 	safe-start check-data check-data-fix reset-stuck-jobs clean-orphans check-jobs reset-soft \
-	reset-hard backup-all restore db-backup db-restore db-shell reindex
+	reset-hard backup-all restore db-backup db-restore db-shell reindex models-pull
 
 ifeq ($(COMPOSE),1)
 up: compose-up
@@ -184,3 +184,8 @@ endif
 
 reindex: ## rebuild the Qdrant points from PostgreSQL (COLLECTION=<id>, RESUME=1)
 	$(OPS_CLI) reindex $(if $(COLLECTION),--collection $(COLLECTION)) $(if $(RESUME),--resume) $(json_flag)
+
+# On this machine even with COMPOSE=1: the image is read-only (bake a model with the
+# BAKE_EMBEDDING_MODEL build argument instead, docker/README.md).
+models-pull: ## download a model folder for EMBEDDING_PROVIDER=local (ID=<hugging-face-id>, QUANTIZED=1, DIR=<dir>)
+	$(CLI) models pull $(ID) $(if $(QUANTIZED),--quantized) $(if $(DIR),--dir $(DIR)) $(json_flag)

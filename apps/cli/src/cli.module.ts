@@ -7,6 +7,7 @@ import { CHECK_DATA_COMMAND, CheckDataCommand } from './commands/check-data.comm
 import { API_KEYS_COMMANDS } from './commands/api-keys.command';
 import { DemoCommand } from './commands/demo.command';
 import { MigrateCommand } from './commands/migrate.command';
+import { MODELS_COMMAND, ModelsCommand, ModelsPullCommand } from './commands/models.command';
 import { OPERATIONS_COMMANDS } from './commands/operations-commands';
 
 export interface CliModuleOptions {
@@ -27,6 +28,14 @@ export class CliModule {
         module: CliModule,
         imports: [ConfigModule.forRoot({ app: options.config.app, config: options.config })],
         providers: [CliOutput, CheckDataCommand],
+      };
+    }
+    // Pulling a model talks only to the hub.
+    if (options.command === MODELS_COMMAND) {
+      return {
+        module: CliModule,
+        imports: [ConfigModule.forRoot({ app: options.config.app, config: options.config })],
+        providers: [CliOutput, ModelsCommand, ModelsPullCommand],
       };
     }
     return {

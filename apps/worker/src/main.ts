@@ -4,6 +4,9 @@ import { describeConfig, loadConfigOrExit } from '@quarry/config';
 async function main(): Promise<void> {
   // Validate first: the framework takes seconds to load, a bad value should not.
   const config = loadConfigOrExit({ app: 'worker' });
+  if (config.embedding.provider === 'local') {
+    (await import('@quarry/pipeline')).checkEmbedderOrExit(config.embedding, 'quarry-worker');
+  }
   const [{ NestFactory }, { Logger }, { workerModuleFor }] = await Promise.all([
     import('@nestjs/core'),
     import('nestjs-pino'),

@@ -4,6 +4,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   Max,
@@ -266,8 +267,8 @@ export class EnvironmentVariables {
   QDRANT_WRITE_ORDERING!: 'weak' | 'medium' | 'strong';
 
   // ── Pipeline ──────────────────────────────────────────────────────────────
-  @IsIn(['hashing', 'openai'])
-  EMBEDDING_PROVIDER!: 'hashing' | 'openai';
+  @IsIn(['hashing', 'openai', 'local'])
+  EMBEDDING_PROVIDER!: 'hashing' | 'openai' | 'local';
 
   @IsString()
   @MinLength(1)
@@ -297,6 +298,49 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(100)
   EMBEDDING_TIMEOUT_MS!: number;
+
+  @IsOptional()
+  @IsString()
+  EMBEDDING_MODEL_PATH?: string;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  EMBEDDING_THREADS!: number;
+
+  @IsOptional()
+  @IsIn(['mean', 'cls'])
+  EMBEDDING_POOLING?: 'mean' | 'cls';
+
+  @IsOptional()
+  @IsString()
+  EMBEDDING_QUERY_PREFIX?: string;
+
+  @IsOptional()
+  @IsString()
+  EMBEDDING_PASSAGE_PREFIX?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(8)
+  @Max(32_768)
+  EMBEDDING_MAX_TOKENS?: number;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(100)
+  SEARCH_SEMANTIC_WEIGHT?: number;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(100)
+  SEARCH_KEYWORD_WEIGHT?: number;
 
   @Type(() => Number)
   @IsInt()

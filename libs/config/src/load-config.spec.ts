@@ -66,6 +66,12 @@ describe('loadConfig', () => {
     expect(problemOf({ REDIS_TLS_CA_FILE: '/etc/ca.pem' })).toMatch(
       /REDIS_URL must start with rediss/,
     );
+    expect(problemOf({ EMBEDDING_PROVIDER: 'local' })).toMatch(/EMBEDDING_MODEL_PATH must be set/);
+    expect(problemOf({ EMBEDDING_THREADS: '0' })).toMatch(
+      /EMBEDDING_THREADS: .*not be less than 1/,
+    );
+    expect(problemOf({ EMBEDDING_POOLING: 'max' })).toMatch(/EMBEDDING_POOLING: .*must be one of/);
+    expect(problemOf({ SEARCH_KEYWORD_WEIGHT: 'lots' })).toMatch(/SEARCH_KEYWORD_WEIGHT/);
   });
 
   it('reads Sentinel, Redis credentials, the pooler mode and the collection layout', () => {
@@ -109,6 +115,40 @@ describe('loadConfig', () => {
     expect(Object.values(config.qdrant.collectionSettings).filter((v) => v !== undefined)).toEqual(
       [],
     );
+  });
+
+  it('reads the local embedder settings and names the model after its folder', () => {
+    const config = loadConfig({
+      app: 'worker',
+      env: env({
+        EMBEDDING_PROVIDER: 'local',
+        EMBEDDING_MODEL_PATH: '/models/multilingual-e5-small/',
+        EMBEDDING_THREADS: '2',
+        EMBEDDING_QUERY_PREFIX: 'query: ',
+        SEARCH_KEYWORD_WEIGHT: '1.25',
+      }),
+    });
+    expect(config.embedding).toMatchObject({
+      provider: 'local',
+      model: 'multilingual-e5-small',
+      modelPath: '/models/multilingual-e5-small/',
+      threads: 2,
+      queryPrefix: 'query: ',
+      fusion: { keyword: 1.25, semantic: undefined },
+    });
+    const named = loadConfig({
+      app: 'worker',
+      env: env({
+        EMBEDDING_PROVIDER: 'local',
+        EMBEDDING_MODEL_PATH: '/m/x',
+        EMBEDDING_MODEL: 'e5',
+      }),
+    });
+    expect(named.embedding.model).toBe('e5');
+    expect(loadConfig({ app: 'api', env: env({}) }).embedding).toMatchObject({
+      model: 'hashing-v1',
+      threads: 1,
+    });
   });
 
   it('refuses the development key in production', () => {

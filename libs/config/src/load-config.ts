@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import { defaultsFor } from './defaults';
@@ -35,6 +36,13 @@ const KNOWN_KEYS = Object.keys(defaultsFor('development')).concat(
   'QDRANT_API_KEY',
   'EMBEDDING_BASE_URL',
   'EMBEDDING_API_KEY',
+  'EMBEDDING_MODEL_PATH',
+  'EMBEDDING_POOLING',
+  'EMBEDDING_QUERY_PREFIX',
+  'EMBEDDING_PASSAGE_PREFIX',
+  'EMBEDDING_MAX_TOKENS',
+  'SEARCH_SEMANTIC_WEIGHT',
+  'SEARCH_KEYWORD_WEIGHT',
   'QUARRY_DEV_API_KEY',
   'BULL_BOARD_USER',
   'BULL_BOARD_PASSWORD',
@@ -79,6 +87,15 @@ export function loadConfig(options: LoadConfigOptions): QuarryConfig {
     if (value !== undefined) raw[key] = value;
   }
   raw.NODE_ENV = nodeEnv;
+  // A local model is named after its folder unless EMBEDDING_MODEL says otherwise.
+  const modelGiven = overrides.EMBEDDING_MODEL ?? nonEmpty(env.EMBEDDING_MODEL);
+  if (
+    raw.EMBEDDING_PROVIDER === 'local' &&
+    !modelGiven &&
+    typeof raw.EMBEDDING_MODEL_PATH === 'string'
+  ) {
+    raw.EMBEDDING_MODEL = basename(raw.EMBEDDING_MODEL_PATH.replace(/(?<![/\\])[/\\]+$/, '')) || 'local';
+  }
 
   const vars = plainToInstance(EnvironmentVariables, raw);
   const errors = validateSync(vars, { skipMissingProperties: false, forbidUnknownValues: false });
@@ -124,6 +141,11 @@ function crossChecks(vars: EnvironmentVariables): string[] {
   }
   if (vars.EMBEDDING_PROVIDER === 'openai' && !vars.EMBEDDING_BASE_URL) {
     problems.push('EMBEDDING_BASE_URL must be set when EMBEDDING_PROVIDER=openai');
+  }
+  if (vars.EMBEDDING_PROVIDER === 'local' && !vars.EMBEDDING_MODEL_PATH) {
+    problems.push(
+      'EMBEDDING_MODEL_PATH must be set when EMBEDDING_PROVIDER=local (a model folder with config.json, tokenizer.json and onnx/model.onnx)',
+    );
   }
   if (vars.NODE_ENV === 'production' && vars.QUARRY_DEV_API_KEY) {
     problems.push(
@@ -225,6 +247,13 @@ function toTree(v: EnvironmentVariables, app: AppName): QuarryConfig {
       baseUrl: v.EMBEDDING_BASE_URL,
       apiKey: v.EMBEDDING_API_KEY,
       timeoutMs: v.EMBEDDING_TIMEOUT_MS,
+      modelPath: v.EMBEDDING_MODEL_PATH,
+      threads: v.EMBEDDING_THREADS,
+      pooling: v.EMBEDDING_POOLING,
+      queryPrefix: v.EMBEDDING_QUERY_PREFIX,
+      passagePrefix: v.EMBEDDING_PASSAGE_PREFIX,
+      maxTokens: v.EMBEDDING_MAX_TOKENS,
+      fusion: { semantic: v.SEARCH_SEMANTIC_WEIGHT, keyword: v.SEARCH_KEYWORD_WEIGHT },
     },
     chunking: {
       chunkSize: v.CHUNK_SIZE,

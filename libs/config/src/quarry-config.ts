@@ -67,13 +67,21 @@ export class QuarryConfig {
     writeOrdering: 'weak' | 'medium' | 'strong';
   };
   embedding!: {
-    provider: 'hashing' | 'openai';
+    provider: 'hashing' | 'openai' | 'local';
     model: string;
     dimension: number;
     batchSize: number;
     baseUrl?: string;
     apiKey?: string;
     timeoutMs: number;
+    modelPath?: string;
+    threads: number;
+    pooling?: 'mean' | 'cls';
+    queryPrefix?: string;
+    passagePrefix?: string;
+    maxTokens?: number;
+    /** hybrid fusion weights; unset ones come from the embedder's profile */
+    fusion: { semantic?: number; keyword?: number };
   };
   chunking!: { chunkSize: number; chunkOverlap: number; maxChunks: number };
   /** Caps on one document's extraction; see the README's configuration table. */

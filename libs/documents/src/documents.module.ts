@@ -32,15 +32,7 @@ const SERVICES = [
       useFactory: (config: QuarryConfig) => ({
         chunking: config.chunking,
         extraction: config.extraction,
-        embedding: {
-          provider: config.embedding.provider,
-          model: config.embedding.model,
-          dimension: config.embedding.dimension,
-          batchSize: config.embedding.batchSize,
-          baseUrl: config.embedding.baseUrl,
-          apiKey: config.embedding.apiKey,
-          timeoutMs: config.embedding.timeoutMs,
-        },
+        embedding: config.embedding,
       }),
     }),
   ],

@@ -85,6 +85,11 @@ export class EmbeddingDimensionMismatchError extends PermanentPipelineError {
   override readonly code = 'embedding_dimension_mismatch';
 }
 
+/** The local model folder or its files cannot be used: fix the folder, then restart. */
+export class EmbeddingModelError extends PermanentPipelineError {
+  override readonly code = 'embedding_model_invalid';
+}
+
 /** Timeouts, network errors, 429 and 5xx after the embedder's own retries ran out. */
 export class EmbedderUnavailableError extends TransientPipelineError {
   override readonly code = 'embedder_unavailable';

@@ -29,13 +29,16 @@ export interface PipelineModuleAsyncOptions {
   useFactory: (...args: never[]) => PipelineModuleOptions | Promise<PipelineModuleOptions>;
 }
 
-/** Stops the PDF worker thread once the application has drained its jobs. */
+/** Stops the PDF and embedding threads once the application has drained its jobs. */
 @Injectable()
 class PipelineShutdown implements OnApplicationShutdown {
-  constructor(@Inject(DocumentExtractor) private readonly extractor: DocumentExtractor) {}
+  constructor(
+    @Inject(DocumentExtractor) private readonly extractor: DocumentExtractor,
+    @Inject(EMBEDDER) private readonly embedder: Embedder,
+  ) {}
 
-  onApplicationShutdown(): Promise<void> {
-    return this.extractor.close();
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([this.extractor.close(), this.embedder.close?.()]);
   }
 }
 
@@ -84,7 +87,12 @@ export class PipelineModule {
         {
           provide: EMBEDDER,
           inject: [PIPELINE_OPTIONS],
-          useFactory: (o: PipelineModuleOptions): Embedder => createEmbedder(o.embedding),
+          // Awaited, so a model that cannot load stops start-up with its one-line reason.
+          useFactory: async (o: PipelineModuleOptions): Promise<Embedder> => {
+            const embedder = createEmbedder(o.embedding);
+            await embedder.ready?.();
+            return embedder;
+          },
         },
         PipelineShutdown,
       ],

@@ -6,3 +6,6 @@ export * from './seeded-random';
 export * from './free-port';
 export * from './redis-sentinel-cluster';
 export * from './pgbouncer';
+export * from './onnx-model-writer';
+export * from './tiny-embedding-model';
+export * from './fake-model-hub';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DbService } from '@quarry/db';
-import { EMBEDDER, Embedder } from '@quarry/pipeline';
+import { EMBEDDER, Embedder, FusionWeights } from '@quarry/pipeline';
 import { QdrantGateway } from '@quarry/vector';
 import { performance } from 'node:perf_hooks';
 import { DomainError, notFound } from '../domain-errors';
@@ -93,6 +93,15 @@ export class SearchService {
 
   get settings(): Readonly<SearchOptions> {
     return this.options;
+  }
+
+  /** Hybrid fusion weights: the embedder profile's, unless the module options set them. */
+  get fusionWeights(): FusionWeights {
+    const profile = this.embedder.profile.fusion;
+    return {
+      semantic: this.options.semanticWeight ?? profile.semantic,
+      keyword: this.options.keywordWeight ?? profile.keyword,
+    };
   }
 
   async search(ownerId: string, request: SearchRequest): Promise<SearchResponse> {
@@ -337,7 +346,7 @@ export class SearchService {
   }
 
   private async embedQuery(text: string): Promise<number[]> {
-    const [vector] = await this.embedder.embed([text]);
+    const [vector] = await this.embedder.embed([text], { kind: 'query' });
     return Array.from(vector);
   }
 
@@ -518,7 +527,7 @@ export class SearchService {
     const [semanticList, keywordList] = await Promise.all([semantic, keyword]);
     const fusion = {
       k: this.options.rrfK,
-      weights: [this.options.semanticWeight, this.options.keywordWeight],
+      weights: [this.fusionWeights.semantic, this.fusionWeights.keyword],
     };
     const scale = maxFusedScore(fusion);
     let fused: Scored[] = reciprocalRankFusion<Scored>([semanticList, keywordList], fusion).map(

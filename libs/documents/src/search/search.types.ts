@@ -75,8 +75,9 @@ export interface SimilarDocumentsResponse {
 export interface SearchOptions {
   /** reciprocal rank fusion constant: score = Σ weight / (k + rank) */
   rrfK: number;
-  semanticWeight: number;
-  keywordWeight: number;
+  /** override the embedder profile's fusion weights (tests and experiments) */
+  semanticWeight?: number;
+  keywordWeight?: number;
   /** candidates each list contributes to a hybrid fusion (the depth hybrid pages reach) */
   hybridCandidates: number;
   /** Qdrant rounds a semantic page may take when PostgreSQL rejects candidates */
@@ -95,12 +96,7 @@ export interface SearchOptions {
 
 export const DEFAULT_SEARCH_OPTIONS: SearchOptions = {
   rrfK: 60,
-  semanticWeight: 1,
-  // The default (hashing) embedder is lexical and weaker than full-text ranking: on the
-  // labelled corpus equal weights put hybrid below keyword alone (MRR 0.988 vs 1.000),
-  // and any keyword weight from 1.25 to 3 (k from 5 to 100) brings it to 1.000. With a
-  // semantic embedding model, start from equal weights.
-  keywordWeight: 1.5,
+  // The fusion weights come from the embedder's profile (see embedding-profile.ts).
   hybridCandidates: 100,
   keywordTermCandidates: 1_000,
   maxSemanticRounds: 5,

@@ -1,5 +1,6 @@
 import type { Embedder, EmbedderOptions } from './embedder';
 import { HashingEmbedder } from './hashing-embedder';
+import { LocalEmbedder } from './local-embedder';
 import { OpenAiEmbedder } from './openai-embedder';
 
 /** Builds the configured embedder; `hashing` unless `provider` says otherwise. */
@@ -7,7 +8,11 @@ export function createEmbedder(options: EmbedderOptions = {}): Embedder {
   const provider = options.provider ?? 'hashing';
   switch (provider) {
     case 'hashing':
-      return new HashingEmbedder({ dimension: options.dimension, model: options.model });
+      return new HashingEmbedder({
+        dimension: options.dimension,
+        model: options.model,
+        fusion: options.fusion,
+      });
     case 'openai':
       return new OpenAiEmbedder({
         baseUrl: options.baseUrl ?? '',
@@ -18,11 +23,16 @@ export function createEmbedder(options: EmbedderOptions = {}): Embedder {
         timeoutMs: options.timeoutMs,
         maxAttempts: options.maxAttempts,
         maxBackoffMs: options.maxBackoffMs,
+        queryPrefix: options.queryPrefix,
+        passagePrefix: options.passagePrefix,
+        fusion: options.fusion,
       });
+    case 'local':
+      return new LocalEmbedder(options);
     default: {
       const unknown: never = provider;
       throw new RangeError(
-        `EMBEDDING_PROVIDER must be "hashing" or "openai" (got "${String(unknown)}")`,
+        `EMBEDDING_PROVIDER must be "hashing", "openai" or "local" (got "${String(unknown)}")`,
       );
     }
   }

@@ -1,9 +1,11 @@
 import type { EmbedOptions, Embedder } from './embedder';
 import { DEFAULT_EMBEDDING_DIM } from './embedder';
+import { embeddingProfile, type EmbeddingProfile, type FusionWeights } from './embedding-profile';
 
 export interface HashingEmbedderOptions {
   dimension?: number;
   model?: string;
+  fusion?: Partial<FusionWeights>;
 }
 
 export const HASHING_MODEL = 'hashing-v1';
@@ -33,6 +35,7 @@ const SEED_NGRAM = 0x85ebca77;
 export class HashingEmbedder implements Embedder {
   readonly model: string;
   readonly dimension: number;
+  readonly profile: EmbeddingProfile;
   // Reused between calls (embedOne is synchronous, so never shared by two at once).
   private readonly words = new FeatureCounts();
   private readonly grams = new FeatureCounts();
@@ -45,6 +48,12 @@ export class HashingEmbedder implements Embedder {
         `The hashing embedder needs an integer dimension ≥ 8 (got ${this.dimension})`,
       );
     }
+    this.profile = embeddingProfile({
+      provider: 'hashing',
+      model: this.model,
+      dimension: this.dimension,
+      fusion: options.fusion,
+    });
   }
 
   async embed(texts: string[], opts: EmbedOptions = {}): Promise<Float32Array[]> {

@@ -5,6 +5,7 @@ import {
 } from '../pipeline-errors';
 import type { EmbedOptions, Embedder } from './embedder';
 import { DEFAULT_EMBEDDING_BATCH_SIZE, DEFAULT_EMBEDDING_DIM } from './embedder';
+import { embeddingProfile, type EmbeddingProfile, type FusionWeights } from './embedding-profile';
 
 export interface OpenAiEmbedderOptions {
   baseUrl: string;
@@ -17,6 +18,10 @@ export interface OpenAiEmbedderOptions {
   /** First retry delay; doubles per attempt up to `maxBackoffMs`. */
   retryBaseMs?: number;
   maxBackoffMs?: number;
+  /** override the prefixes the model family prescribes (e5 served by TEI needs them too) */
+  queryPrefix?: string;
+  passagePrefix?: string;
+  fusion?: Partial<FusionWeights>;
 }
 
 interface EmbeddingResponse {
@@ -33,6 +38,7 @@ export class OpenAiEmbedder implements Embedder {
   readonly model: string;
   readonly dimension: number;
   readonly url: string;
+  readonly profile: EmbeddingProfile;
   private readonly apiKey?: string;
   private readonly batchSize: number;
   private readonly timeoutMs: number;
@@ -58,12 +64,21 @@ export class OpenAiEmbedder implements Embedder {
         `EMBEDDING_BATCH_SIZE must be a positive integer (got ${this.batchSize})`,
       );
     }
+    this.profile = embeddingProfile({
+      provider: 'openai',
+      model: this.model,
+      dimension: this.dimension,
+      queryPrefix: options.queryPrefix,
+      passagePrefix: options.passagePrefix,
+      fusion: options.fusion,
+    });
   }
 
   async embed(texts: string[], opts: EmbedOptions = {}): Promise<number[][]> {
     const out: number[][] = [];
+    const prefix = opts.kind === 'query' ? this.profile.queryPrefix : this.profile.passagePrefix;
     for (let i = 0; i < texts.length; i += this.batchSize) {
-      const batch = texts.slice(i, i + this.batchSize);
+      const batch = texts.slice(i, i + this.batchSize).map((t) => prefix + t);
       out.push(...(await this.embedBatch(batch, opts.signal)));
     }
     return out;
