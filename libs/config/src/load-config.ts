@@ -94,7 +94,8 @@ export function loadConfig(options: LoadConfigOptions): QuarryConfig {
     !modelGiven &&
     typeof raw.EMBEDDING_MODEL_PATH === 'string'
   ) {
-    raw.EMBEDDING_MODEL = basename(raw.EMBEDDING_MODEL_PATH.replace(/(?<![/\\])[/\\]+$/, '')) || 'local';
+    raw.EMBEDDING_MODEL =
+      basename(raw.EMBEDDING_MODEL_PATH.replace(/(?<![/\\])[/\\]+$/, '')) || 'local';
   }
 
   const vars = plainToInstance(EnvironmentVariables, raw);
