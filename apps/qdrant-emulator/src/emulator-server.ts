@@ -56,6 +56,8 @@ export function buildRouter(registry: CollectionRegistry): Router {
   const router = new Router();
   router.add('GET', '/', () => undefined);
   for (const probe of ['/healthz', '/livez', '/readyz']) router.add('GET', probe, () => undefined);
+  // What a Qdrant started without cluster mode answers: the emulator is always one node.
+  router.add('GET', '/cluster', () => ({ status: 'disabled' }));
   registerAliasRoutes(router, registry);
   registerCollectionRoutes(router, registry);
   registerSnapshotRoutes(router, registry);

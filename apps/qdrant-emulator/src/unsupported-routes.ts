@@ -3,7 +3,6 @@ import { QdrantError } from './qdrant-error';
 
 /** Endpoints of features the emulator leaves out, each answered with a 400 that says so. */
 const UNSUPPORTED: Array<[string, string, string]> = [
-  ['GET', '/cluster', 'Cluster information'],
   ['GET', '/cluster/telemetry', 'Cluster telemetry'],
   ['POST', '/cluster/recover', 'Cluster recovery'],
   ['DELETE', '/cluster/peer/{peer}', 'Removing a cluster peer'],

@@ -36,6 +36,12 @@ describe('collection settings, payload index types and update modes', () => {
     expect(found.points.map((p) => p.id)).toEqual([1]);
   });
 
+  it('reports cluster mode as disabled, as a single Qdrant node does', async () => {
+    const res = await q.raw('GET', '/cluster');
+    expect(res.status).toBe(200);
+    expect(res.body.result).toEqual({ status: 'disabled' });
+  });
+
   it('refuses out-of-range and unknown settings as Qdrant does', async () => {
     const cases: Array<[Record<string, unknown>, number, RegExp]> = [
       [{ shard_number: 0 }, 422, /^Validation error in JSON body: \[shard_number: /],

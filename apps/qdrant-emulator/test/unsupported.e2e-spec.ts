@@ -30,7 +30,6 @@ describe('what the emulator refuses', () => {
   };
 
   it.each([
-    ['GET', '/cluster', undefined],
     ['POST', '/cluster/recover', undefined],
     ['GET', '/collections/refuse/cluster', undefined],
     [
