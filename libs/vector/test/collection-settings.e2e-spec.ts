@@ -6,32 +6,22 @@ import {
   VectorCollectionSettingsMismatchError,
   VectorModuleOptions,
 } from '@quarry/vector';
+import {
+  gatewayOptions as options,
+  qdrantUrl,
+  TEST_DIM as DIM,
+  testRun as run,
+} from './live-qdrant';
 
 /**
  * Cluster and storage settings of the collection, against whatever QDRANT_URL names (the
  * emulator the integration tier starts, or a real Qdrant). Read back with a plain client,
  * so what is asserted is what Qdrant stored, not what the gateway believes it sent.
  */
-const url = process.env.QDRANT_URL;
-const DIM = 8;
-const run = `${process.pid}_${Date.now().toString(36)}`;
-
-function options(collection: string, extra: Partial<VectorModuleOptions> = {}) {
-  if (!url) throw new Error('QDRANT_URL is not set: the integration setup should have set it');
-  return {
-    url,
-    apiKey: process.env.QDRANT_API_KEY || undefined,
-    collection,
-    dimension: DIM,
-    timeoutMs: 10_000,
-    retry: { attempts: 2, baseDelayMs: 50, maxDelayMs: 200 },
-    ...extra,
-  } satisfies VectorModuleOptions;
-}
 
 describe('collection settings for a Qdrant cluster', () => {
   const client = new QdrantClient({
-    url,
+    url: qdrantUrl(),
     apiKey: process.env.QDRANT_API_KEY,
     checkCompatibility: false,
   });

@@ -11,28 +11,13 @@ import {
   VectorModuleOptions,
   VectorStoreRequestError,
 } from '@quarry/vector';
+import { gatewayOptions as options, TEST_DIM as DIM, testRun as run } from './live-qdrant';
 
 /**
  * Runs against whatever QDRANT_URL names: the emulator the integration tier starts, or a
  * real Qdrant (QDRANT_URL=http://host:6333 [QDRANT_API_KEY=...] npx jest libs/vector).
  * Only client calls are used, so both must behave the same.
  */
-const url = process.env.QDRANT_URL;
-const DIM = 8;
-const run = `${process.pid}_${Date.now().toString(36)}`;
-
-function options(collection: string, extra: Partial<VectorModuleOptions> = {}) {
-  if (!url) throw new Error('QDRANT_URL is not set: the integration setup should have set it');
-  return {
-    url,
-    apiKey: process.env.QDRANT_API_KEY || undefined,
-    collection,
-    dimension: DIM,
-    timeoutMs: 10_000,
-    retry: { attempts: 2, baseDelayMs: 50, maxDelayMs: 200 },
-    ...extra,
-  } satisfies VectorModuleOptions;
-}
 
 /** A unit vector pointing mostly along `axis`, with a small deterministic tilt. */
 function vectorNear(axis: number, tilt = 0): number[] {
