@@ -3,4 +3,5 @@ export * from './job-policy';
 export * from './job-queue.service';
 export * from './queue.health';
 export * from './queue.module';
+export * from './queue.tokens';
 export * from './redis-connection.factory';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import type Redis from 'ioredis';
-import { CLIENT_REDIS } from './queue.module';
+import { CLIENT_REDIS } from './queue.tokens';
 
 /** Redis answers PING within a hard timeout. */
 @Injectable()

@@ -6,6 +6,7 @@ import type Redis from 'ioredis';
 import { ALL_QUEUES, QueueName } from './job-catalogue';
 import { JobQueueService } from './job-queue.service';
 import { QueueHealthIndicator } from './queue.health';
+import { CLIENT_REDIS, QUEUE_MODULE_OPTIONS, QUEUE_REDIS } from './queue.tokens';
 import { createRedisConnection, RedisEndpoint } from './redis-connection.factory';
 
 /** The Redis endpoint (one URL, or Sentinel) plus the queues' own settings. */
@@ -19,12 +20,6 @@ export interface QueueModuleOptions extends RedisEndpoint {
   /** A name for CLIENT LIST, e.g. quarry-api. */
   connectionName?: string;
 }
-
-export const QUEUE_MODULE_OPTIONS = Symbol('QUEUE_MODULE_OPTIONS');
-/** The shared ioredis connection the queues use. */
-export const QUEUE_REDIS = Symbol('QUEUE_REDIS');
-/** A second, non-blocking connection for health checks and ad-hoc commands. */
-export const CLIENT_REDIS = Symbol('CLIENT_REDIS');
 
 export interface QueueModuleAsyncOptions {
   imports?: ModuleMetadata['imports'];
